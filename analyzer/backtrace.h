@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Backtraces through libdwfl, with inline frames expanded and, for every
+ * frame, how it was found.
+ */
+#ifndef AIOCORE_BACKTRACE_H
+#define AIOCORE_BACKTRACE_H
+
+#include "target.h"
+
+enum ac_frame_how {
+	AC_FRAME_REGISTERS,  /* frame 0: straight from the thread's registers */
+	AC_FRAME_CFI,        /* caller found through .eh_frame/.debug_frame */
+	AC_FRAME_FALLBACK,   /* no CFI for the callee: the arch's frame-pointer
+				fallback unwinder found it */
+};
+
+struct ac_frame {
+	uint64_t pc;            /* return address or, for frame 0, the pc */
+	enum ac_frame_how how;  /* of the physical frame this entry belongs to */
+	bool inlined;           /* inlined into the next entry (same pc) */
+	char *function;         /* NULL when no symbol covers the pc */
+	uint64_t function_offset;
+	char *file;             /* NULL when there is no line information */
+	int line;
+	char *module;           /* module basename, NULL if none */
+};
+
+struct ac_backtrace {
+	pid_t tid;
+	size_t n_frames;
+	struct ac_frame *frames;
+	/* Why unwinding stopped before the outermost frame, or NULL. */
+	struct ac_error *stop_error;
+};
+
+/* Frames of one thread of the target. */
+struct ac_error *ac_backtrace_thread(struct ac_target *target, pid_t tid,
+				     struct ac_backtrace **ret);
+/*
+ * Frames starting from a register set that is not a real thread (a
+ * suspended coroutine's saved context).  regs->tid is ignored; n_gregs must
+ * be the architecture's count (27 on x86_64, 34 on aarch64).
+ */
+struct ac_error *ac_backtrace_registers(struct ac_target *target,
+					const struct ac_thread *regs,
+					struct ac_backtrace **ret);
+void ac_backtrace_destroy(struct ac_backtrace *bt);
+const char *ac_frame_how_name(enum ac_frame_how how);
+
+#endif

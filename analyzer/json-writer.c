@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+
+#include "json-writer.h"
+
+void ac_json_init(struct ac_json *json, FILE *out, bool pretty)
+{
+	*json = (struct ac_json){ .out = out, .pretty = pretty };
+}
+
+static void newline(struct ac_json *json)
+{
+	if (!json->pretty)
+		return;
+	fputc('\n', json->out);
+	for (int i = 0; i < json->depth; i++)
+		fputs("  ", json->out);
+}
+
+/* Separator and indentation before a value or a key. */
+static void before_item(struct ac_json *json)
+{
+	if (json->after_key) {
+		json->after_key = false;
+		return;
+	}
+	if (json->depth > 0) {
+		if (json->has_items[json->depth])
+			fputc(',', json->out);
+		json->has_items[json->depth] = true;
+		newline(json);
+	}
+}
+
+static void open_container(struct ac_json *json, char c)
+{
+	before_item(json);
+	fputc(c, json->out);
+	if (json->depth + 1 < AC_JSON_MAX_DEPTH)
+		json->depth++;
+	json->has_items[json->depth] = false;
+}
+
+static void close_container(struct ac_json *json, char c)
+{
+	bool had_items = json->has_items[json->depth];
+	if (json->depth > 0)
+		json->depth--;
+	if (had_items)
+		newline(json);
+	fputc(c, json->out);
+}
+
+void ac_json_object_begin(struct ac_json *json) { open_container(json, '{'); }
+void ac_json_object_end(struct ac_json *json) { close_container(json, '}'); }
+void ac_json_array_begin(struct ac_json *json) { open_container(json, '['); }
+void ac_json_array_end(struct ac_json *json) { close_container(json, ']'); }
+
+static void write_escaped(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			/* Bytes >= 0x80 pass through: callers give UTF-8 or
+			 * sanitized text from the target. */
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+void ac_json_key(struct ac_json *json, const char *key)
+{
+	before_item(json);
+	write_escaped(json->out, key);
+	fputs(json->pretty ? ": " : ":", json->out);
+	json->after_key = true;
+}
+
+void ac_json_string(struct ac_json *json, const char *value)
+{
+	before_item(json);
+	if (value)
+		write_escaped(json->out, value);
+	else
+		fputs("null", json->out);
+}
+
+void ac_json_int(struct ac_json *json, int64_t value)
+{
+	before_item(json);
+	fprintf(json->out, "%" PRId64, value);
+}
+
+void ac_json_uint(struct ac_json *json, uint64_t value)
+{
+	before_item(json);
+	fprintf(json->out, "%" PRIu64, value);
+}
+
+void ac_json_bool(struct ac_json *json, bool value)
+{
+	before_item(json);
+	fputs(value ? "true" : "false", json->out);
+}
+
+void ac_json_null(struct ac_json *json)
+{
+	before_item(json);
+	fputs("null", json->out);
+}
+
+void ac_json_address(struct ac_json *json, uint64_t value)
+{
+	before_item(json);
+	fprintf(json->out, "\"0x%" PRIx64 "\"", value);
+}
+
+void ac_json_double(struct ac_json *json, double value)
+{
+	before_item(json);
+	fprintf(json->out, "%.6f", value);
+}
+
+void ac_json_finish(struct ac_json *json)
+{
+	fputc('\n', json->out);
+}

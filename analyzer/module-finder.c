@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "module-finder.h"
+
+static __thread struct ac_module_finder *active_finder;
+
+static void hex(const unsigned char *bytes, int len, char *buf, size_t size)
+{
+	if (len <= 0) {
+		snprintf(buf, size, "(none)");
+		return;
+	}
+	size_t pos = 0;
+	for (int i = 0; i < len && pos + 3 <= size; i++)
+		pos += snprintf(buf + pos, size - pos, "%02x", bytes[i]);
+}
+
+void ac_module_build_id_hex(Dwfl_Module *mod, char *buf, size_t size)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &bits, &vaddr);
+	hex(bits, len, buf, size);
+}
+
+void ac_elf_build_id_hex(Elf *elf, char *buf, size_t size)
+{
+	const void *bits;
+	ssize_t len = dwelf_elf_gnu_build_id(elf, &bits);
+	hex(bits, (int)len, buf, size);
+}
+
+/* Open sysroot + path; libdwfl checks the build-id of what we return. */
+static int open_under_sysroot(const char *sysroot, const char *path,
+			      char **file_name)
+{
+	if (!path || path[0] != '/')
+		return -1;
+	char *full;
+	if (asprintf(&full, "%s%s", sysroot, path) < 0)
+		return -1;
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(full);
+		return -1;
+	}
+	free(*file_name);
+	*file_name = full;
+	return fd;
+}
+
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+		    Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	struct ac_module_finder *finder = active_finder;
+	int fd = dwfl_build_id_find_elf(mod, userdata, modname, base, file_name,
+					elfp);
+	if (fd >= 0 || *elfp || !finder)
+		return fd;
+	if (finder->sysroot) {
+		fd = open_under_sysroot(finder->sysroot, modname, file_name);
+		if (fd < 0 && *file_name && (*file_name)[0] == '/') {
+			char *orig = strdup(*file_name);
+			if (orig)
+				fd = open_under_sysroot(finder->sysroot, orig, file_name);
+			free(orig);
+		}
+		return fd;
+	}
+	if (finder->live_pid > 0)
+		return dwfl_linux_proc_find_elf(mod, userdata, modname, base,
+						file_name, elfp);
+	if (modname && modname[0] == '/') {
+		fd = open(modname, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			free(*file_name);
+			*file_name = strdup(modname);
+		}
+	}
+	return fd;
+}
+
+static int find_debuginfo(Dwfl_Module *mod, void **userdata,
+			  const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
+					    file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
+struct ac_error *ac_module_finder_init(struct ac_module_finder *finder,
+				       const struct ac_target_config *config)
+{
+	memset(finder, 0, sizeof(*finder));
+	finder->live_pid = config->core_path ? 0 : config->pid;
+	if (config->sysroot) {
+		finder->sysroot = strdup(config->sysroot);
+		if (!finder->sysroot)
+			return &ac_error_no_memory;
+		/* "/x/" + "/lib" must not become "/x//lib" in messages. */
+		size_t len = strlen(finder->sysroot);
+		while (len > 1 && finder->sysroot[len - 1] == '/')
+			finder->sysroot[--len] = '\0';
+	}
+	/*
+	 * Searched in order: ours, then the file's own directory and .debug
+	 * (the empty element and ".debug"), then the system's, then the
+	 * sysroot's.
+	 */
+	int n = asprintf(&finder->debuginfo_path, "%s%s:.debug:/usr/lib/debug%s%s",
+			 config->debug_dir ? config->debug_dir : "",
+			 config->debug_dir ? ":" : "",
+			 finder->sysroot ? ":" : "",
+			 finder->sysroot ? finder->sysroot : "");
+	if (n < 0)
+		return &ac_error_no_memory;
+	if (finder->sysroot) {
+		char *with_debug;
+		if (asprintf(&with_debug, "%s/usr/lib/debug", finder->debuginfo_path) < 0)
+			return &ac_error_no_memory;
+		free(finder->debuginfo_path);
+		finder->debuginfo_path = with_debug;
+	}
+	finder->callbacks.find_elf = find_elf;
+	finder->callbacks.find_debuginfo = find_debuginfo;
+	finder->callbacks.debuginfo_path = &finder->debuginfo_path;
+	return NULL;
+}
+
+void ac_module_finder_deinit(struct ac_module_finder *finder)
+{
+	ac_module_finder_deactivate(finder);
+	free(finder->debuginfo_path);
+	free(finder->sysroot);
+}
+
+void ac_module_finder_activate(struct ac_module_finder *finder)
+{
+	active_finder = finder;
+}
+
+void ac_module_finder_deactivate(struct ac_module_finder *finder)
+{
+	if (active_finder == finder)
+		active_finder = NULL;
+}

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Every kind of bad input gets a clear error naming the file and the
+problem, and a documented exit code; never a crash."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from aiocoretest import AIOCORE, Program, TempDirTestCase, aiocore, run
+
+MT_SLEEPER = os.environ["MT_SLEEPER"]
+MT_SLEEPER_OTHER = os.environ["MT_SLEEPER_OTHER"]
+MT_SLEEPER_STRIPPED = os.environ["MT_SLEEPER_STRIPPED"]
+
+FATAL, PARTIAL, USAGE = 2, 1, 64
+
+
+def build_id(path):
+    out = run(["eu-readelf", "-n", path]).stdout
+    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
+
+
+class BadInput(TempDirTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="aiocore-bad-")
+        with Program(MT_SLEEPER) as prog:
+            cls.core = prog.gcore(os.path.join(cls.dir, "mt.core"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def assertFails(self, res, code, *patterns):
+        self.assertEqual(res.returncode, code, res.stderr)
+        self.assertNotIn("Sanitizer", res.stderr)
+        for p in patterns:
+            self.assertRegex(res.stderr, p)
+
+    def test_not_an_elf_file(self):
+        p = self.path("notes.txt")
+        with open(p, "w") as f:
+            f.write("this is not a core\n" * 100)
+        self.assertFails(aiocore("threads", p), FATAL, re.escape(p) + ": not an ELF file")
+
+    def test_empty_file(self):
+        p = self.path("empty")
+        open(p, "w").close()
+        self.assertFails(aiocore("threads", p), FATAL, re.escape(p) + ": not an ELF file")
+
+    def test_elf_that_is_not_a_core(self):
+        self.assertFails(aiocore("threads", MT_SLEEPER), FATAL,
+                         re.escape(MT_SLEEPER) + r": is a shared object or PIE executable, not a core file")
+
+    def test_missing_file(self):
+        p = self.path("no-such-core")
+        self.assertFails(aiocore("threads", p), FATAL,
+                         re.escape(p) + ": cannot open: No such file or directory")
+
+    def test_directory(self):
+        self.assertFails(aiocore("threads", self.tmp), FATAL,
+                         re.escape(self.tmp) + ": .*(Is a directory|not a regular file)")
+
+    def test_unreadable_file(self):
+        # Root reads anything: drop to nobody to see the permission error.
+        p = os.path.join(self.dir, "mt.core")
+        res = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                   AIOCORE, "threads", p])
+        self.assertFails(res, FATAL, re.escape(p) + ": cannot open: Permission denied")
+
+    def truncate(self, core, name, fraction):
+        p = self.path(name)
+        with open(core, "rb") as src, open(p, "wb") as dst:
+            dst.write(src.read(int(os.path.getsize(core) * fraction)))
+        return p
+
+    def test_truncated_kernel_core(self):
+        # The kernel writes the notes first: threads survive truncation.
+        with Program(MT_SLEEPER, cwd=self.tmp) as prog:
+            core = prog.kernel_core(self.path("kernel.core"))
+        p = self.truncate(core, "truncated.core", 0.6)
+        res = aiocore("threads", p)
+        self.assertFails(res, PARTIAL, re.escape(p) + r": truncated: segment 0x[0-9a-f]+-0x[0-9a-f]+ is missing \d+ of \d+ bytes",
+                         r"truncated: \d+ segments? incomplete, file is \d+ bytes, the headers describe at least \d+")
+        # What is still there is still shown: every thread and its pc, and
+        # why unwinding could not go further (the stacks were cut off).
+        self.assertIn("4 threads", res.stdout)
+        self.assertEqual(len(re.findall(r"#0 +0x[0-9a-f]{16}", res.stdout)), 4)
+        self.assertIn("unwinding stopped", res.stdout)
+
+    def test_truncated_gcore_core(self):
+        # gcore writes the notes last: truncation takes the registers.
+        p = self.truncate(self.core, "truncated.core", 0.6)
+        res = aiocore("threads", p)
+        self.assertFails(res, PARTIAL, re.escape(p) + r": truncated: the note segment \(thread registers\) is cut off",
+                         r"truncated: \d+ segments? incomplete")
+        self.assertIn("0 threads", res.stdout)
+
+    def test_truncated_inside_headers(self):
+        p = self.path("stub.core")
+        with open(self.core, "rb") as src, open(p, "wb") as dst:
+            dst.write(src.read(100))
+        res = aiocore("threads", p)
+        self.assertIn(res.returncode, (FATAL,), res.stderr)
+        self.assertIn(p, res.stderr)
+
+    def test_executable_of_another_build(self):
+        res = aiocore("threads", "--exe", MT_SLEEPER_OTHER, self.core)
+        self.assertFails(res, FATAL,
+                         re.escape(MT_SLEEPER_OTHER) + r": build-id " + build_id(MT_SLEEPER_OTHER)
+                         + r" does not match the core's executable \(build-id "
+                         + build_id(MT_SLEEPER) + r"\)")
+
+    def test_executable_is_a_core(self):
+        self.assertFails(aiocore("threads", "--exe", self.core, self.core), USAGE,
+                         "is a core file, not an executable")
+
+    def test_no_debuginfo_for_executable(self):
+        res = aiocore("threads", "--exe", MT_SLEEPER_STRIPPED, self.core)
+        self.assertFails(res, PARTIAL, r"no debuginfo for .*mt-sleeper-stripped \(build-id "
+                         + build_id(MT_SLEEPER) + r"\)",
+                         "debug package", "DEBUGINFOD_URLS", "--debug-dir")
+        # Backtraces still work from the symbol table and .eh_frame.
+        self.assertIn("main_wait", res.stdout)
+
+    def test_debug_dir_provides_debuginfo(self):
+        bid = build_id(MT_SLEEPER)
+        d = os.path.join(self.tmp, "debug", ".build-id", bid[:2])
+        os.makedirs(d)
+        shutil.copy(MT_SLEEPER, os.path.join(d, bid[2:] + ".debug"))
+        res = aiocore("threads", "--exe", MT_SLEEPER_STRIPPED,
+                      "--debug-dir", os.path.join(self.tmp, "debug"), self.core)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"park_in_poll\+0x[0-9a-f]+ at .*mt-sleeper.c:\d+")
+
+    def test_pid_that_does_not_exist(self):
+        # pid_max is at most 4194304: this one cannot exist.
+        self.assertFails(aiocore("threads", "--pid", "4194305"), FATAL,
+                         "pid 4194305: no such process")
+
+    def test_pid_that_may_not_be_read(self):
+        with Program(MT_SLEEPER) as prog:
+            res = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                       AIOCORE, "threads", "--pid", str(prog.pid)])
+            self.assertFails(res, FATAL, f"pid {prog.pid}: may not be read")
+            self.assertIsNone(prog.proc.poll())
+
+    def test_usage_errors(self):
+        for args in ([], ["threads"], ["threads", "a", "b"],
+                     ["threads", "--pid", "12", self.core], ["threads", "--pid", "x"],
+                     ["threads", "--bogus", self.core], ["no-such-verb"]):
+            with self.subTest(args=args):
+                res = aiocore(*args)
+                self.assertEqual(res.returncode, USAGE, res.stderr)
+                self.assertTrue(res.stderr.strip())
+
+    def test_help(self):
+        res = aiocore("threads", "--help")
+        self.assertEqual(res.returncode, 0)
+        for opt in ("--exe", "--sysroot", "--debug-dir", "--pid", "--json"):
+            self.assertIn(opt, res.stdout)
+        res = aiocore("--help")
+        self.assertEqual(res.returncode, 0)
+        self.assertIn("Exit codes", res.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
