@@ -37,4 +37,4 @@ ninja -C "$build" >/dev/null
 echo "== installing aiocore" >&2
 meson install -C "$build" --quiet
 
-exec "$top/examples/run-example.sh" "$build"
+exec "$top/examples/run-example.sh"

@@ -152,6 +152,26 @@ oom:
 	return false;
 }
 
+/* The registers libdwfl knows in this frame, into each of its entries. */
+static void capture_regs(struct ac_target *target, Dwfl_Frame *state,
+			 struct ac_frame *frames, size_t n)
+{
+	unsigned n_regs = ac_target_arch(target) == AC_ARCH_AARCH64 ? 33 : 17;
+	uint64_t regs[AC_FRAME_MAX_REGS] = { 0 };
+	uint64_t valid = 0;
+	for (unsigned r = 0; r < n_regs; r++) {
+		Dwarf_Word val;
+		if (dwfl_frame_reg(state, r, &val) == 0) {
+			regs[r] = val;
+			valid |= UINT64_C(1) << r;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(frames[i].regs, regs, sizeof(regs));
+		frames[i].regs_valid = valid;
+	}
+}
+
 static int frame_callback(Dwfl_Frame *state, void *arg)
 {
 	struct unwind *u = arg;
@@ -167,10 +187,13 @@ static int frame_callback(Dwfl_Frame *state, void *arg)
 			      : AC_FRAME_FALLBACK;
 	/* A return address points after the call: look up the call itself. */
 	Dwarf_Addr lookup_pc = activation ? pc : pc - 1;
+	size_t first_new = u->bt->n_frames;
 	if (!add_frames(u, pc, lookup_pc, how)) {
 		u->err = &ac_error_no_memory;
 		return DWARF_CB_ABORT;
 	}
+	capture_regs(u->target, state, &u->bt->frames[first_new],
+		     u->bt->n_frames - first_new);
 	if (u->bt->n_frames >= MAX_FRAMES) {
 		u->err = ac_error_create(AC_ERR_BAD_DATA,
 					 "more than %d frames: the stack loops", MAX_FRAMES);
@@ -238,6 +261,14 @@ void ac_backtrace_destroy(struct ac_backtrace *bt)
 	free(bt->frames);
 	ac_error_destroy(bt->stop_error);
 	free(bt);
+}
+
+long ac_backtrace_find_function(const struct ac_backtrace *bt, const char *function)
+{
+	for (size_t i = 0; bt && i < bt->n_frames; i++)
+		if (bt->frames[i].function && !strcmp(bt->frames[i].function, function))
+			return (long)i;
+	return -1;
 }
 
 const char *ac_frame_how_name(enum ac_frame_how how)

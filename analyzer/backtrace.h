@@ -15,6 +15,8 @@ enum ac_frame_how {
 				fallback unwinder found it */
 };
 
+#define AC_FRAME_MAX_REGS 33
+
 struct ac_frame {
 	uint64_t pc;            /* return address or, for frame 0, the pc */
 	enum ac_frame_how how;  /* of the physical frame this entry belongs to */
@@ -24,6 +26,14 @@ struct ac_frame {
 	char *file;             /* NULL when there is no line information */
 	int line;
 	char *module;           /* module basename, NULL if none */
+	/*
+	 * Registers libdwfl knows in this physical frame, by DWARF number
+	 * (x86_64 0-16, aarch64 0-32); bit n of regs_valid: regs[n] is known.
+	 * In callers, callee-saved registers are known, caller-saved ones
+	 * usually not.  For frame-variable.c.
+	 */
+	uint64_t regs[AC_FRAME_MAX_REGS];
+	uint64_t regs_valid;
 };
 
 struct ac_backtrace {
@@ -46,6 +56,8 @@ struct ac_error *ac_backtrace_registers(struct ac_target *target,
 					const struct ac_thread *regs,
 					struct ac_backtrace **ret);
 void ac_backtrace_destroy(struct ac_backtrace *bt);
+/* Index of the first frame (inlined entries included) running function, or -1. */
+long ac_backtrace_find_function(const struct ac_backtrace *bt, const char *function);
 const char *ac_frame_how_name(enum ac_frame_how how);
 
 #endif

@@ -303,7 +303,8 @@ struct ac_error *ac_core_open(const char *path, const char *display_path,
 	}
 	core->file_size = st.st_size;
 	elf_version(EV_CURRENT);
-	core->elf = elf_begin(core->fd, ELF_C_READ_MMAP, NULL);
+	/* Not mmapped: a core can be many GiB; memory is read with pread. */
+	core->elf = elf_begin(core->fd, ELF_C_READ, NULL);
 	if (!core->elf) {
 		err = ac_error_create(AC_ERR_FORMAT, "%s: not an ELF file (%s)", name,
 				      elf_errmsg(-1));

@@ -131,6 +131,73 @@ void ac_json_double(struct ac_json *json, double value)
 	fprintf(json->out, "%.6f", value);
 }
 
+void ac_json_field_string(struct ac_json *json, const char *key, const char *value)
+{
+	ac_json_key(json, key);
+	ac_json_string(json, value);
+}
+
+void ac_json_field_int(struct ac_json *json, const char *key, int64_t value)
+{
+	ac_json_key(json, key);
+	ac_json_int(json, value);
+}
+
+void ac_json_field_uint(struct ac_json *json, const char *key, uint64_t value)
+{
+	ac_json_key(json, key);
+	ac_json_uint(json, value);
+}
+
+void ac_json_field_bool(struct ac_json *json, const char *key, bool value)
+{
+	ac_json_key(json, key);
+	ac_json_bool(json, value);
+}
+
+void ac_json_field_address(struct ac_json *json, const char *key, uint64_t value)
+{
+	ac_json_key(json, key);
+	ac_json_address(json, value);
+}
+
+void ac_json_field_int_opt(struct ac_json *json, const char *key, bool has, int64_t value)
+{
+	ac_json_key(json, key);
+	if (has)
+		ac_json_int(json, value);
+	else
+		ac_json_null(json);
+}
+
+void ac_json_field_uint_opt(struct ac_json *json, const char *key, bool has, uint64_t value)
+{
+	ac_json_key(json, key);
+	if (has)
+		ac_json_uint(json, value);
+	else
+		ac_json_null(json);
+}
+
+void ac_json_field_bool_opt(struct ac_json *json, const char *key, bool has, bool value)
+{
+	ac_json_key(json, key);
+	if (has)
+		ac_json_bool(json, value);
+	else
+		ac_json_null(json);
+}
+
+void ac_json_field_address_opt(struct ac_json *json, const char *key, bool has,
+			       uint64_t value)
+{
+	ac_json_key(json, key);
+	if (has)
+		ac_json_address(json, value);
+	else
+		ac_json_null(json);
+}
+
 void ac_json_finish(struct ac_json *json)
 {
 	fputc('\n', json->out);

@@ -35,6 +35,18 @@ void ac_json_null(struct ac_json *json);
 /* Addresses are strings "0x...", so no consumer loses precision. */
 void ac_json_address(struct ac_json *json, uint64_t value);
 void ac_json_double(struct ac_json *json, double value);
+/* A key and its value; the _opt forms write null when !has. */
+void ac_json_field_string(struct ac_json *json, const char *key, const char *value);
+void ac_json_field_int(struct ac_json *json, const char *key, int64_t value);
+void ac_json_field_uint(struct ac_json *json, const char *key, uint64_t value);
+void ac_json_field_bool(struct ac_json *json, const char *key, bool value);
+void ac_json_field_address(struct ac_json *json, const char *key, uint64_t value);
+void ac_json_field_int_opt(struct ac_json *json, const char *key, bool has, int64_t value);
+void ac_json_field_uint_opt(struct ac_json *json, const char *key, bool has, uint64_t value);
+void ac_json_field_bool_opt(struct ac_json *json, const char *key, bool has, bool value);
+void ac_json_field_address_opt(struct ac_json *json, const char *key, bool has,
+			       uint64_t value);
+
 /* Ends the document with a newline. */
 void ac_json_finish(struct ac_json *json);
 

@@ -152,6 +152,30 @@ static struct ac_error *read_registers(struct ac_live *live, pid_t *tids,
 	return err;
 }
 
+static void read_regions(struct ac_live *live)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", live->pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		char perms[5];
+		if (sscanf(line, "%llx-%llx %4s", &start, &end, perms) != 3 ||
+		    perms[0] != 'r')
+			continue;
+		struct ac_region *grown = realloc(live->regions,
+						  (live->n_regions + 1) * sizeof(*grown));
+		if (!grown)
+			break;
+		live->regions = grown;
+		live->regions[live->n_regions++] = (struct ac_region){
+			start, end - start, perms[1] == 'w' };
+	}
+	fclose(f);
+}
+
 struct ac_error *ac_live_open(pid_t pid, struct ac_live **ret)
 {
 	if (pid <= 0)
@@ -187,11 +211,45 @@ struct ac_error *ac_live_open(pid_t pid, struct ac_live **ret)
 	free(tids);
 	if (err)
 		goto fail;
+	read_regions(live);
 	*ret = live;
 	return NULL;
 fail:
 	ac_live_destroy(live);
 	return err;
+}
+
+struct ac_error *ac_live_open_callbacks(pid_t pid,
+					const struct ac_target_callbacks *callbacks,
+					struct ac_live **ret)
+{
+	struct ac_live *live = calloc(1, sizeof(*live));
+	if (!live)
+		return &ac_error_no_memory;
+	live->pid = pid;
+	live->mem_fd = -1;
+	live->callbacks = callbacks;
+#if defined(__x86_64__)
+	live->arch = AC_ARCH_X86_64;
+#else
+	live->arch = AC_ARCH_AARCH64;
+#endif
+	size_t n = callbacks->thread_count(callbacks->arg);
+	live->threads = calloc(n ? n : 1, sizeof(*live->threads));
+	if (!live->threads) {
+		free(live);
+		return &ac_error_no_memory;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (callbacks->thread(callbacks->arg, i, &live->threads[live->n_threads]) == 0)
+			live->n_threads++;
+	read_regions(live);
+	if (live->n_threads == 0) {
+		ac_live_destroy(live);
+		return ac_error_create(AC_ERR_PROCESS, "pid %d: the debugger gave no thread", pid);
+	}
+	*ret = live;
+	return NULL;
 }
 
 void ac_live_destroy(struct ac_live *live)
@@ -201,12 +259,20 @@ void ac_live_destroy(struct ac_live *live)
 	if (live->mem_fd >= 0)
 		close(live->mem_fd);
 	free(live->threads);
+	free(live->regions);
 	free(live);
 }
 
 struct ac_error *ac_live_read(struct ac_live *live, uint64_t address, void *buf,
 			      size_t size)
 {
+	if (live->callbacks) {
+		if (live->callbacks->read_memory(live->callbacks->arg, address, buf, size) == 0)
+			return NULL;
+		return ac_error_create_at(AC_ERR_UNMAPPED, address,
+					  "address 0x%" PRIx64 " cannot be read in pid %d",
+					  address, live->pid);
+	}
 	ssize_t n = pread(live->mem_fd, buf, size, (off_t)address);
 	if (n == (ssize_t)size)
 		return NULL;

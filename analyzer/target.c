@@ -426,7 +426,9 @@ static struct ac_error *open_core(struct ac_target *target,
 static struct ac_error *open_live(struct ac_target *target,
 				  const struct ac_target_config *config)
 {
-	struct ac_error *err = ac_live_open(config->pid, &target->live);
+	struct ac_error *err = config->callbacks
+		? ac_live_open_callbacks(config->pid, config->callbacks, &target->live)
+		: ac_live_open(config->pid, &target->live);
 	if (err)
 		return err;
 	target->arch = target->live->arch;
@@ -555,6 +557,30 @@ Dwfl *ac_target_dwfl(struct ac_target *target)
 Dwfl_Module *ac_target_main_module(struct ac_target *target)
 {
 	return target->main_module;
+}
+
+size_t ac_target_region_count(const struct ac_target *target)
+{
+	if (target->core)
+		return target->core->n_segments;
+	return target->live ? target->live->n_regions : 0;
+}
+
+bool ac_target_region(const struct ac_target *target, size_t index,
+		      struct ac_region *ret)
+{
+	if (target->core) {
+		if (index >= target->core->n_segments)
+			return false;
+		const struct ac_core_segment *seg = &target->core->segments[index];
+		*ret = (struct ac_region){ seg->vaddr, seg->present,
+					   (seg->flags & PF_W) != 0 };
+		return true;
+	}
+	if (!target->live || index >= target->live->n_regions)
+		return false;
+	*ret = target->live->regions[index];
+	return true;
 }
 
 size_t ac_target_thread_count(const struct ac_target *target)

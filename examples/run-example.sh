@@ -1,22 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The built-in example.  Until the reference runtime lands, it captures the
-# multi-threaded test program with gcore and prints every thread's stack.
+# The built-in example: reproduce the famous lost thread-pool completion
+# (fixed upstream by e8d3b1a25f28) in aiocore's reference runtime, capture
+# the hung process with gcore, and diagnose the core.
 set -eu
-build=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
 out=${AIOCORE_EXAMPLE_DIR:-/tmp/aiocore-example}
 mkdir -p "$out"
-prog="$build/tests/programs/mt-sleeper"
-fifo="$out/ready"
-rm -f "$fifo" "$out/example.core"
-mkfifo "$fifo"
-(cd "$out" && exec "$prog" >"$fifo") &
-read -r _ pid <"$fifo"
-rm -f "$fifo"
-echo "== gcore -o $out/example $pid" >&2
-gcore -o "$out/example" "$pid" >/dev/null 2>&1
-kill "$pid"
-mv "$out/example.$pid" "$out/example.core"
-rm -f "$out"/mt-sleeper-shared-*
-echo "== aiocore threads $out/example.core" >&2
-aiocore threads "$out/example.core"
+core="$out/lost-completion.core"
+rm -f "$core"
+echo "== aiocore reproduce lost-completion --profile g2 --out $core" >&2
+aiocore reproduce lost-completion --profile g2 --out "$core"
+echo "== the same core, seen as seed 003's gdb recipe would: aiocore thread-pool $core" >&2
+aiocore thread-pool "$core"

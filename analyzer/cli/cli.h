@@ -63,5 +63,25 @@ int ac_cli_report_warnings(const char *verb, const struct ac_target *target);
 
 int ac_verb_threads(int argc, char **argv);
 int ac_verb_reproduce(int argc, char **argv);
+/* diagnose, ctx, bh-list, thread-pool, ...: the view named argv[0]. */
+int ac_verb_view(int argc, char **argv);
+/*
+ * The part of `aiocore VIEW` after its command line, shared with the gdb
+ * commands (gdb-api.c): open the target, run the view into out, errors and
+ * warnings as "aiocore VIEW: ..." into err; returns the exit code.
+ */
+struct ac_view;
+struct ac_view_options;
+int ac_cli_view_run(const struct ac_view *view,
+		    const struct ac_target_config *config,
+		    const struct ac_view_options *opts, FILE *out, FILE *err);
+/* --ctx ADDR; false (message on err) when ADDR is not a number. */
+bool ac_cli_view_ctx_option(struct ac_view_options *opts, const char *verb,
+			    const char *arg, FILE *err);
+#define AC_CLI_VIEW_HELP                                                       \
+	"  --ctx ADDR        only the AioContext at ADDR\n"                     \
+	"  --bt              backtraces of suspended coroutines (coroutines)\n"
+/* diagnose --batch DIR|CORE...: many cores, one JSON line each. */
+int ac_verb_batch(int argc, char **argv);
 
 #endif

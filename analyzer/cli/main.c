@@ -9,6 +9,12 @@
 #include "cli.h"
 
 static const struct ac_verb verbs[] = {
+	{ "diagnose", "verdict: which known hang pattern, evidence, upstream fix", ac_verb_view },
+	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread", ac_verb_view },
+	{ "bh-list", "bottom halves of each AioContext, flags decoded", ac_verb_view },
+	{ "thread-pool", "thread pools and requests, up to the waiting coroutine", ac_verb_view },
+	{ "coroutines", "coroutines and, with --bt, their backtraces", ac_verb_view },
+	{ "events", "QemuEvents: value decoded, waiters, guarded condition", ac_verb_view },
 	{ "threads", "every thread with its backtrace", ac_verb_threads },
 	{ "reproduce", "replay a hang pattern in the reference runtime and capture a core",
 	  ac_verb_reproduce },
@@ -52,6 +58,10 @@ int main(int argc, char **argv)
 		printf("aiocore %s\n", AIOCORE_VERSION);
 		return AC_EXIT_OK;
 	}
+	if (!strcmp(verb, "diagnose"))
+		for (int i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "--batch"))
+				return ac_verb_batch(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(verbs[i].name, verb))
 			return verbs[i].run(argc - 1, argv + 1);

@@ -78,6 +78,7 @@ class Program:
             raise unittest.SkipTest(f"core_pattern is {pattern!r}")
         os.kill(self.pid, signal.SIGQUIT)
         self.proc.wait()
+        self.stop()
         for name in os.listdir(self.cwd):
             if name == pattern or name.startswith(pattern + "."):
                 os.rename(os.path.join(self.cwd, name), out_path)
@@ -88,6 +89,10 @@ class Program:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        shared = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                              f"mt-sleeper-shared-{self.pid}")
+        if os.path.exists(shared):
+            os.unlink(shared)
         if self.proc.stdout:
             self.proc.stdout.close()
 

@@ -136,6 +136,10 @@ class ThreadsOnAarch64Core(TempDirTestCase):
         proc.send_signal(signal.SIGABRT)
         proc.wait(timeout=30)
         proc.stdout.close()
+        shared = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                              f"mt-sleeper-shared-{proc.pid}")
+        if os.path.exists(shared):
+            os.unlink(shared)
         cores = [n for n in os.listdir(self.tmp) if n.startswith("qemu_")]
         self.assertEqual(len(cores), 1, os.listdir(self.tmp))
         return exe, os.path.join(self.tmp, cores[0])

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,9 +109,13 @@ int main(void)
 		return 1;
 	pthread_barrier_init(&started, NULL, 4);
 	/* Linked, not a tmpfile(): the kernel dumps shared mappings of
-	 * deleted files as if they were anonymous. */
-	char name[] = "mt-sleeper-shared-XXXXXX";
-	int fd = mkstemp(name);
+	 * deleted files as if they were anonymous.  Named by pid so that
+	 * whoever stops us can remove it. */
+	char name[4200];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(name, sizeof(name), "%s/mt-sleeper-shared-%d", tmp ? tmp : "/tmp",
+		 (int)getpid());
+	int fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd >= 0 && ftruncate(fd, 4096) == 0) {
 		shared_file_mapping = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 					   MAP_SHARED, fd, 0);

@@ -56,6 +56,15 @@ static pid_t start_program(FILE **out)
 	return pid;
 }
 
+/* mt-sleeper's shared file mapping, named by its pid. */
+static void remove_shared_file(pid_t pid)
+{
+	char path[4200];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(path, sizeof(path), "%s/mt-sleeper-shared-%d", tmp ? tmp : "/tmp", (int)pid);
+	unlink(path);
+}
+
 static int make_cores(void)
 {
 	FILE *out;
@@ -68,6 +77,7 @@ static int make_cores(void)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	fclose(out);
+	remove_shared_file(pid);
 	snprintf(cmd, sizeof(cmd), "%s/g.%d", tmpdir, pid);
 	snprintf(gcore_path, sizeof(gcore_path), "%s/gcore.core", tmpdir);
 	if (rc != 0 || rename(cmd, gcore_path) != 0)
@@ -80,6 +90,7 @@ static int make_cores(void)
 	kill(pid, SIGQUIT);
 	waitpid(pid, NULL, 0);
 	fclose(out);
+	remove_shared_file(pid);
 	DIR *dir = opendir(tmpdir);
 	struct dirent *d;
 	kernel_path[0] = '\0';

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * aiocore diagnose | ctx | bh-list | thread-pool | events | coroutines:
+ * open the program, run the view of the same name, map the result to an
+ * exit code.  argv[0] is the verb.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "view.h"
+
+static void help(FILE *out, const struct ac_view *view)
+{
+	fprintf(out,
+		"Usage: aiocore %s [OPTIONS] CORE\n"
+		"       aiocore %s [OPTIONS] --pid PID\n\n%s"
+		"\nOptions:\n" AC_CLI_TARGET_HELP AC_CLI_VIEW_HELP
+		"  -h, --help        this text\n",
+		view->name, view->name, view->help);
+}
+
+/* ac_cli_report_error(), to any stream. */
+static int report_error(const char *verb, struct ac_error *error, FILE *err)
+{
+	int code = ac_cli_exit_code_for(error);
+	fprintf(err, "aiocore %s: %s\n", verb, error->message);
+	ac_error_destroy(error);
+	return code;
+}
+
+int ac_verb_view(int argc, char **argv)
+{
+	const struct ac_view *view = ac_view_find(argv[0]);
+	if (!view)
+		return AC_EXIT_USAGE;
+	static const struct option long_options[] = {
+		AC_CLI_TARGET_LONG_OPTIONS,
+		{ "ctx", required_argument, NULL, 0x200 },
+		{ "bt", no_argument, NULL, 0x201 },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ac_target_options topts = { 0 };
+	struct ac_view_options vopts = { 0 };
+	int exit_code = AC_EXIT_OK, opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		if (ac_cli_target_option(&topts, opt, optarg, &exit_code))
+			continue;
+		if (opt == 0x200) {
+			if (!ac_cli_view_ctx_option(&vopts, view->name, optarg, stderr))
+				return AC_EXIT_USAGE;
+		} else if (opt == 0x201) {
+			vopts.backtraces = true;
+		} else if (opt == 'h') {
+			help(stdout, view);
+			return AC_EXIT_OK;
+		} else {
+			help(stderr, view);
+			return AC_EXIT_USAGE;
+		}
+	}
+	if (exit_code)
+		return exit_code;
+	vopts.json = topts.json;
+	int n_args = argc - optind;
+	if (n_args > 1 || (n_args == 1) == (topts.config.pid > 0)) {
+		fprintf(stderr, "aiocore %s: give one core file, or --pid PID (see aiocore %s --help)\n",
+			view->name, view->name);
+		return AC_EXIT_USAGE;
+	}
+	if (n_args == 1)
+		topts.config.core_path = argv[optind];
+	exit_code = ac_cli_view_run(view, &topts.config, &vopts, stdout, stderr);
+	fflush(stdout);
+	return exit_code;
+}
+
+bool ac_cli_view_ctx_option(struct ac_view_options *opts, const char *verb,
+			    const char *arg, FILE *err)
+{
+	char *end;
+	errno = 0;
+	uint64_t ctx = strtoull(arg, &end, 0);
+	if (errno || *end || end == arg) {
+		fprintf(err, "aiocore %s: --ctx %s: not an address\n", verb, arg);
+		return false;
+	}
+	opts->ctx = ctx;
+	opts->has_ctx = true;
+	return true;
+}
+
+int ac_cli_view_run(const struct ac_view *view,
+		    const struct ac_target_config *config,
+		    const struct ac_view_options *opts, FILE *out, FILE *err)
+{
+	struct ac_program *prog;
+	struct ac_error *error = ac_program_open(config, &prog);
+	if (error)
+		return report_error(view->name, error, err);
+	enum ac_view_result result;
+	int exit_code;
+	error = ac_view_run(view, prog, opts, out, &result);
+	if (error) {
+		exit_code = report_error(view->name, error, err);
+	} else {
+		exit_code = AC_EXIT_OK;
+		size_t n = ac_target_warning_count(prog->target);
+		for (size_t i = 0; i < n; i++)
+			fprintf(err, "aiocore %s: warning: %s\n", view->name,
+				ac_target_warning(prog->target, i));
+		if (n || prog->n_notes)
+			exit_code = AC_EXIT_PARTIAL;
+		if (result == AC_VIEW_FOUND)
+			exit_code = AC_EXIT_FOUND;
+	}
+	fflush(out);
+	ac_program_destroy(prog);
+	return exit_code;
+}

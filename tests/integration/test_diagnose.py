@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""aiocore diagnose and the views on cores of the reference runtime: every
+pattern reproduced is diagnosed on every profile, healthy cores give no
+finding, corrupted cores give clear output, and gdb agrees on the values."""
+import json
+import os
+import re
+import shutil
+import struct
+import unittest
+
+import runtimecores
+from aiocoretest import TempDirTestCase, aiocore, run
+
+FIXES = {
+    "lost-completion": "e8d3b1a25f28",
+    "lost-notify": "5710a3e09f9b",
+    "event-lost-wakeup": "9586a1329f5d",
+    "nested-poll": "3c80ca158c96",
+    "iohandler-race": "ab27c3b5e740",
+}
+
+
+def diagnose_json(core):
+    res = aiocore("diagnose", "--json", core)
+    return json.loads(res.stdout), res
+
+
+class Verdicts(unittest.TestCase):
+    def test_each_pattern_on_each_profile(self):
+        for profile in runtimecores.PROFILES:
+            for pattern, fix in FIXES.items():
+                with self.subTest(pattern=pattern, profile=profile):
+                    core = runtimecores.core(pattern, profile)
+                    d, res = diagnose_json(core)
+                    self.assertEqual(res.returncode, 3, res.stderr)
+                    self.assertEqual(d["schema"], "aiocore-diagnose/1")
+                    self.assertEqual(d["verdict"], pattern)
+                    self.assertEqual([f["id"] for f in d["findings"]], [pattern])
+                    finding = d["findings"][0]
+                    self.assertEqual(finding["confidence"], "high")
+                    self.assertEqual(finding["fix"]["commit"], fix)
+                    self.assertEqual(finding["reproduce"], f"aiocore reproduce {pattern}")
+                    self.assertGreaterEqual(len(finding["evidence"]), 3)
+                    self.assertEqual(d["notes"], [])
+
+    def test_healthy_cores_give_no_finding(self):
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                core = runtimecores.core("fixed", profile)
+                d, res = diagnose_json(core)
+                self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+                self.assertEqual(d["verdict"], "none")
+                self.assertEqual(d["findings"], [])
+                self.assertEqual(d["notes"], [])
+                self.assertGreater(len(d["checked"]), 3)
+                text = aiocore("diagnose", core)
+                self.assertIn("VERDICT: no known hang pattern", text.stdout)
+
+    def test_lost_completion_evidence_is_seed_003(self):
+        # One flush request, THREAD_DONE, waited on by a flush coroutine.
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                core = runtimecores.core("lost-completion", profile)
+                res = aiocore("diagnose", core)
+                self.assertEqual(res.returncode, 3)
+                out = res.stdout
+                self.assertIn("VERDICT: lost-completion (high confidence)", out)
+                self.assertRegex(out, r"ThreadPoolElement.state = THREAD_DONE \(\d\) @0x[0-9a-f]+")
+                self.assertRegex(out, r"ThreadPoolElement.func = handle_aiocb_flush \(flush request")
+                self.assertRegex(out, r"waiting coroutine = entry \w*flush\w* @0x")
+                self.assertIn('Upstream fix: e8d3b1a25f28 "aio: strengthen memory barriers for bottom half scheduling"', out)
+                self.assertIn("Replay:       aiocore reproduce lost-completion", out)
+
+    def test_lost_notify_evidence(self):
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                d, _ = diagnose_json(runtimecores.core("lost-notify", profile))
+                ev = {e["what"]: e for e in d["findings"][0]["evidence"]}
+                self.assertIn("runnable BH", ev)
+                self.assertIn("thread_pool_completion_bh", ev["runnable BH"]["value"])
+                self.assertEqual(ev["AioContext.notified"]["value"], "false (no wakeup pending)")
+                self.assertRegex(ev["home thread"]["value"], r"^asleep in .*ppoll")
+
+
+class Views(unittest.TestCase):
+    def view(self, name, core, *args):
+        res = aiocore(name, "--json", *args, core)
+        self.assertIn(res.returncode, (0, 3), res.stderr)
+        return json.loads(res.stdout)
+
+    def test_ctx_finds_every_context(self):
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                d = self.view("ctx", runtimecores.core("lost-completion", profile))
+                roles = sorted(c["role"] for c in d["contexts"])
+                self.assertEqual(roles, ["iohandler", "main", "other"])
+                main = [c for c in d["contexts"] if c["role"] == "main"][0]
+                self.assertIsNotNone(main["home_tid"])
+                self.assertTrue(main["home_sleeping_in_poll"])
+                self.assertNotEqual(main["thread_pool"], "0x0")
+                other = [c for c in d["contexts"] if c["role"] == "other"][0]
+                self.assertIn("memory scan", other["found_as"])
+                self.assertIsNotNone(other["home_tid"])
+                self.assertIn("aio_poll", other["blocked_in"])
+
+    def test_ctx_filter(self):
+        core = runtimecores.core("lost-notify", "g5")
+        d = self.view("ctx", core)
+        addr = d["contexts"][1]["address"]
+        only = self.view("ctx", core, "--ctx", addr)
+        self.assertEqual([c["address"] for c in only["contexts"]], [addr])
+
+    def test_bh_list_layouts(self):
+        # g2: booleans on first_bh; g5/g10: flags from the enumerators.
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                d = self.view("bh-list", runtimecores.core("lost-notify", profile))
+                bhs = [b for c in d["contexts"] for b in c["bhs"]]
+                completion = [b for b in bhs if b["cb"] == "thread_pool_completion_bh"]
+                self.assertEqual(len(completion), 1)
+                b = completion[0]
+                self.assertTrue(b["scheduled"] and b["runnable"])
+                if profile == "g2":
+                    self.assertIsNone(b["flags"])
+                    self.assertIn("first_bh", b["where"])
+                else:
+                    self.assertTrue(b["pending"])
+                    self.assertEqual(b["name"], "thread_pool_completion_bh")
+                    self.assertIn("bh_list", b["where"])
+                self.assertIn("ThreadPool.completion_bh", b["where"])
+
+    def test_thread_pool_chain_to_coroutine(self):
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                d = self.view("thread-pool", runtimecores.core("lost-completion", profile))
+                self.assertEqual(len(d["pools"]), 1)
+                pool = d["pools"][0]
+                self.assertEqual(pool["type"], "ThreadPoolAio" if profile == "g10" else "ThreadPool")
+                [req] = pool["requests"]
+                self.assertEqual(req["state"], "THREAD_DONE")
+                self.assertEqual(req["kind"], "flush")
+                self.assertTrue(req["valid_aiocb_info"])
+                self.assertIsNotNone(req["coroutine"])
+                self.assertIn("flush", req["coroutine_entry"])
+
+
+class GdbOracle(unittest.TestCase):
+    """The values aiocore prints, against real gdb on the same core."""
+
+    def gdb(self, profile, core, *exprs):
+        args = ["gdb", "-nx", "-batch"]
+        for e in exprs:
+            args += ["-ex", e]
+        res = run(args + [runtimecores.executable(profile), core])
+        values = re.findall(r"^\$\d+ = (.*)$", res.stdout, re.M)
+        self.assertEqual(len(values), len(exprs), res.stdout + res.stderr)
+        return values
+
+    def test_fields_match_gdb(self):
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                core = runtimecores.core("lost-notify", profile)
+                ctx = json.loads(aiocore("ctx", "--json", core).stdout)
+                main = [c for c in ctx["contexts"] if c["role"] == "main"][0]
+                addr, notify_me, notified, pool, rfd = self.gdb(
+                    profile, core, "p/x qemu_aio_context", "p qemu_aio_context->notify_me",
+                    "p qemu_aio_context->notified", "p/x qemu_aio_context->thread_pool",
+                    "p qemu_aio_context->notifier.rfd")
+                self.assertEqual(main["address"], addr)
+                self.assertEqual(str(main["notify_me"]), notify_me)
+                self.assertEqual(str(main["notified"]).lower(), notified)
+                self.assertEqual(main["thread_pool"], pool)
+                self.assertEqual(str(main["eventfd"]), rfd)
+
+    def test_request_state_matches_gdb(self):
+        for profile in runtimecores.PROFILES:
+            with self.subTest(profile=profile):
+                core = runtimecores.core("lost-completion", profile)
+                pools = json.loads(aiocore("thread-pool", "--json", core).stdout)
+                req = pools["pools"][0]["requests"][0]
+                first, state = self.gdb(
+                    profile, core, "p/x qemu_aio_context->thread_pool->head.lh_first",
+                    "p qemu_aio_context->thread_pool->head.lh_first->state")
+                self.assertEqual(req["address"], first)
+                self.assertEqual(req["state"], state)
+
+
+class CorruptedCores(TempDirTestCase):
+    """Hostile cores: damage the bytes behind one pointer and look."""
+
+    def patch(self, src, profile, pointer_expr, value):
+        """Copy src, then write value at the address gdb gives for pointer_expr."""
+        res = run(["gdb", "-nx", "-batch", "-ex", f"p/x {pointer_expr}",
+                   runtimecores.executable(profile), src])
+        m = re.search(r"^\$1 = (0x[0-9a-f]+)", res.stdout, re.M)
+        self.assertIsNotNone(m, res.stdout + res.stderr)
+        where = int(m.group(1), 16)
+        dst = self.path("corrupt.core")
+        shutil.copy(src, dst)
+        with open(dst, "r+b") as f:
+            data = f.read(64)
+            phoff, = struct.unpack_from("<Q", data, 0x20)
+            phnum, = struct.unpack_from("<H", data, 0x38)
+            f.seek(phoff)
+            headers = f.read(56 * phnum)
+            for i in range(phnum):
+                ptype, _, off, vaddr, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", headers, 56 * i)
+                if ptype == 1 and vaddr <= where < vaddr + filesz:
+                    f.seek(off + where - vaddr)
+                    f.write(struct.pack("<Q", value))
+                    return dst
+        self.fail(f"0x{where:x} is not in the core")
+
+    def test_cyclic_bh_list(self):
+        src = runtimecores.core("lost-notify", "g5")
+        res = run(["gdb", "-nx", "-batch", "-ex", "p/x qemu_aio_context->bh_list.slh_first",
+                   runtimecores.executable("g5"), src])
+        first = int(re.search(r"= (0x[0-9a-f]+)", res.stdout).group(1), 16)
+        core = self.patch(src, "g5", f"&((QEMUBH *){first})->next.sle_next", first)
+        res = aiocore("bh-list", core)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertRegex(res.stdout, r"<list broken: bh_list: cycle at 0x[0-9a-f]+>")
+        self.assertRegex(res.stdout, r"note: bh_list: cycle at 0x[0-9a-f]+; the walk stopped there")
+        d = aiocore("diagnose", "--json", core)
+        self.assertIn(d.returncode, (1, 3))
+        self.assertTrue(any("cycle" in n for n in json.loads(d.stdout)["notes"]))
+
+    def test_pool_head_pointing_nowhere(self):
+        src = runtimecores.core("lost-completion", "g5")
+        core = self.patch(src, "g5", "&qemu_aio_context->thread_pool->head.lh_first", 0xdead0000)
+        res = aiocore("thread-pool", core)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        # The first member read tells where it failed: inside that element.
+        self.assertRegex(res.stdout,
+                         r"0xdead0000  <unreadable: address 0xdead00[0-9a-f]{2} is not mapped in the process>")
+        d = aiocore("diagnose", core)
+        self.assertEqual(d.returncode, 1, d.stdout)
+        self.assertIn("VERDICT: no known hang pattern", d.stdout)
+        self.assertRegex(d.stdout, r"note: ThreadPoolElement 0xdead0000: address 0xdead00[0-9a-f]{2} is not mapped")
+
+    def test_truncated_core(self):
+        src = runtimecores.core("lost-completion", "g5")
+        dst = self.path("truncated.core")
+        with open(src, "rb") as f, open(dst, "wb") as g:
+            g.write(f.read(os.path.getsize(src) // 2))
+        res = aiocore("diagnose", dst)
+        self.assertIn(res.returncode, (1, 2), res.stdout)
+        self.assertIn("truncated", res.stderr)
+        self.assertNotIn("Sanitizer", res.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
