@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aio-context.h"
 #include "coroutine.h"
 #include "jmpbuf.h"
 #include "list-walk.h"
@@ -543,17 +544,16 @@ struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
 					    size_t *ret_n)
 {
 	struct seed_list seeds = { 0 };
-	struct ac_object var, ctx;
-	struct ac_error *err = ac_object_variable(prog, "qemu_aio_context",
-						  "qemu_get_aio_context", &var);
-	if (!err)
-		err = ac_object_deref(prog, &var, &ctx);
+	/* Every AioContext: IOThreads' coroutines are scheduled on theirs. */
+	struct ac_context_list contexts;
+	struct ac_error *err = ac_aio_contexts_find(prog, &contexts);
 	if (err)
-		return ac_error_prefix(err, "qemu_aio_context");
-	if (ctx.address) {
-		collect_scheduled(prog, &ctx, &seeds);
-		collect_pool(prog, &ctx, &seeds);
+		return err;
+	for (size_t i = 0; i < contexts.n; i++) {
+		collect_scheduled(prog, &contexts.items[i].obj, &seeds);
+		collect_pool(prog, &contexts.items[i].obj, &seeds);
 	}
+	ac_context_list_deinit(&contexts);
 	*ret_seeds = seeds.items;
 	*ret_n = seeds.n;
 	return NULL;

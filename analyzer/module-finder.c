@@ -56,6 +56,53 @@ static int open_under_sysroot(const char *sysroot, const char *path,
 	return fd;
 }
 
+static void add_rejected(struct ac_module_finder *finder, const char *path,
+			 const char *file_id, const char *core_id)
+{
+	char *text;
+	if (asprintf(&text, "%s has build-id %s, the core's module has build-id %s",
+		     path, file_id, core_id) < 0)
+		return;
+	for (size_t i = 0; i < finder->n_rejected; i++)
+		if (!strcmp(finder->rejected[i], text)) {
+			free(text);
+			return;
+		}
+	char **grown = realloc(finder->rejected, (finder->n_rejected + 1) * sizeof(*grown));
+	if (!grown) {
+		free(text);
+		return;
+	}
+	finder->rejected = grown;
+	finder->rejected[finder->n_rejected++] = text;
+}
+
+/*
+ * A file found by path may be another build than the one in the core (a
+ * rebuilt binary, an upgraded package): decoding with it would be a silent
+ * wrong answer.  Keep fd only if the build-ids agree (or one is unknown).
+ */
+static int check_build_id(struct ac_module_finder *finder, Dwfl_Module *mod,
+			  int fd, const char *path)
+{
+	const unsigned char *core_bits;
+	GElf_Addr vaddr;
+	if (fd < 0 || dwfl_module_build_id(mod, &core_bits, &vaddr) <= 0)
+		return fd;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	char file_id[128], core_id[128];
+	ac_elf_build_id_hex(elf, file_id, sizeof(file_id));
+	ac_module_build_id_hex(mod, core_id, sizeof(core_id));
+	if (elf)
+		elf_end(elf);
+	if (!strcmp(file_id, "(none)") || !strcmp(file_id, core_id))
+		return fd;
+	if (finder)
+		add_rejected(finder, path, file_id, core_id);
+	close(fd);
+	return -1;
+}
+
 static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
 		    Dwarf_Addr base, char **file_name, Elf **elfp)
 {
@@ -72,19 +119,31 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname,
 				fd = open_under_sysroot(finder->sysroot, orig, file_name);
 			free(orig);
 		}
-		return fd;
+		return check_build_id(finder, mod, fd, *file_name ? *file_name : modname);
 	}
 	if (finder->live_pid > 0)
 		return dwfl_linux_proc_find_elf(mod, userdata, modname, base,
 						file_name, elfp);
 	if (modname && modname[0] == '/') {
-		fd = open(modname, O_RDONLY | O_CLOEXEC);
+		fd = check_build_id(finder, mod, open(modname, O_RDONLY | O_CLOEXEC),
+				    modname);
 		if (fd >= 0) {
 			free(*file_name);
 			*file_name = strdup(modname);
 		}
 	}
 	return fd;
+}
+
+size_t ac_module_finder_rejected_count(const struct ac_module_finder *finder)
+{
+	return finder->n_rejected;
+}
+
+const char *ac_module_finder_rejected(const struct ac_module_finder *finder,
+				      size_t index)
+{
+	return index < finder->n_rejected ? finder->rejected[index] : NULL;
 }
 
 static int find_debuginfo(Dwfl_Module *mod, void **userdata,
@@ -139,6 +198,9 @@ struct ac_error *ac_module_finder_init(struct ac_module_finder *finder,
 void ac_module_finder_deinit(struct ac_module_finder *finder)
 {
 	ac_module_finder_deactivate(finder);
+	for (size_t i = 0; i < finder->n_rejected; i++)
+		free(finder->rejected[i]);
+	free(finder->rejected);
 	free(finder->debuginfo_path);
 	free(finder->sysroot);
 }

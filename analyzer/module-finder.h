@@ -21,6 +21,9 @@ struct ac_module_finder {
 	char *debuginfo_path;   /* colon list handed to libdwfl */
 	char *sysroot;
 	pid_t live_pid;         /* 0 for cores */
+	/* Files rejected for another build-id, for the error messages. */
+	char **rejected;
+	size_t n_rejected;
 };
 
 struct ac_error *ac_module_finder_init(struct ac_module_finder *finder,
@@ -33,6 +36,11 @@ void ac_module_finder_deinit(struct ac_module_finder *finder);
  */
 void ac_module_finder_activate(struct ac_module_finder *finder);
 void ac_module_finder_deactivate(struct ac_module_finder *finder);
+
+/* Why files were rejected ("X has build-id A, the core expects B"). */
+size_t ac_module_finder_rejected_count(const struct ac_module_finder *finder);
+const char *ac_module_finder_rejected(const struct ac_module_finder *finder,
+				      size_t index);
 
 /* "4f2a..." for the module's build-id; "(none)" if it has none.  */
 void ac_module_build_id_hex(Dwfl_Module *mod, char *buf, size_t size);

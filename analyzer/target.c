@@ -355,6 +355,16 @@ static void check_debuginfo(struct ac_target *target)
 	if (!file) {
 		char id[128];
 		ac_module_build_id_hex(mod, id, sizeof(id));
+		/* Found, but another build: say so, it is the likely mistake. */
+		for (size_t i = 0; name && i < ac_module_finder_rejected_count(&target->finder); i++) {
+			const char *why = ac_module_finder_rejected(&target->finder, i);
+			if (!strncmp(why, name, strlen(name))) {
+				target->debuginfo_error = ac_error_create(AC_ERR_MISMATCH,
+					"%s: %s: the core was made by another build of the executable; give the matching one with --exe or --sysroot",
+					target->name, why);
+				return;
+			}
+		}
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
 			"%s: executable %s (build-id %s) not found; give it with --exe or --sysroot",
 			target->name, name ? name : "?", id);
@@ -392,6 +402,16 @@ static struct ac_error *open_core(struct ac_target *target,
 	for (size_t i = 0; i < core->n_problems; i++)
 		ac_target_warn(target, "%s", core->problems[i]);
 
+	/*
+	 * --exe that is not an executable is refused before libdwfl opens it
+	 * (given a core as the executable, elfutils 0.188 leaks an Elf).  No
+	 * main module yet: this checks the file's kind, the build-id below.
+	 */
+	if (config->exe_path) {
+		err = check_executable(target, config->exe_path);
+		if (err)
+			return err;
+	}
 	dwfl_report_begin(target->dwfl);
 	int n = dwfl_core_file_report(target->dwfl, core->elf, config->exe_path);
 	dwfl_report_end(target->dwfl, NULL, NULL);
@@ -496,6 +516,12 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	if (err)
 		goto fail;
 	check_debuginfo(target);
+	for (size_t i = 0; i < ac_module_finder_rejected_count(&target->finder); i++) {
+		const char *why = ac_module_finder_rejected(&target->finder, i);
+		/* The executable's own rejection is already the error above. */
+		if (!target->debuginfo_error || !strstr(target->debuginfo_error->message, why))
+			ac_target_warn(target, "%s: not used: %s", target->name, why);
+	}
 	*ret = target;
 	return NULL;
 fail:

@@ -57,9 +57,12 @@ int ac_cli_open_target(struct ac_target_options *opts, const char *verb,
 
 /* Print an error as "aiocore VERB: message" and map it to an exit code. */
 int ac_cli_report_error(const char *verb, struct ac_error *err);
+int ac_cli_report_error_to(FILE *stream, const char *verb, struct ac_error *err);
 int ac_cli_exit_code_for(const struct ac_error *err);
 /* Print the target's warnings to stderr; returns PARTIAL if there were any. */
 int ac_cli_report_warnings(const char *verb, const struct ac_target *target);
+int ac_cli_report_warnings_to(FILE *stream, const char *verb,
+			      const struct ac_target *target);
 
 int ac_verb_threads(int argc, char **argv);
 int ac_verb_reproduce(int argc, char **argv);

@@ -133,7 +133,8 @@ static void collect(struct batch *b, const char *path, int depth)
 			n++;
 	}
 	closedir(dir);
-	qsort(names, n, sizeof(*names), compare_names);
+	if (n)  /* an empty directory: names is NULL, which qsort must not get */
+		qsort(names, n, sizeof(*names), compare_names);
 	for (size_t i = 0; i < n; i++) {
 		collect(b, names[i], depth + 1);
 		free(names[i]);

@@ -22,15 +22,6 @@ static void help(FILE *out, const struct ac_view *view)
 		view->name, view->name, view->help);
 }
 
-/* ac_cli_report_error(), to any stream. */
-static int report_error(const char *verb, struct ac_error *error, FILE *err)
-{
-	int code = ac_cli_exit_code_for(error);
-	fprintf(err, "aiocore %s: %s\n", verb, error->message);
-	ac_error_destroy(error);
-	return code;
-}
-
 int ac_verb_view(int argc, char **argv)
 {
 	const struct ac_view *view = ac_view_find(argv[0]);
@@ -101,19 +92,15 @@ int ac_cli_view_run(const struct ac_view *view,
 	struct ac_program *prog;
 	struct ac_error *error = ac_program_open(config, &prog);
 	if (error)
-		return report_error(view->name, error, err);
+		return ac_cli_report_error_to(err, view->name, error);
 	enum ac_view_result result;
 	int exit_code;
 	error = ac_view_run(view, prog, opts, out, &result);
 	if (error) {
-		exit_code = report_error(view->name, error, err);
+		exit_code = ac_cli_report_error_to(err, view->name, error);
 	} else {
-		exit_code = AC_EXIT_OK;
-		size_t n = ac_target_warning_count(prog->target);
-		for (size_t i = 0; i < n; i++)
-			fprintf(err, "aiocore %s: warning: %s\n", view->name,
-				ac_target_warning(prog->target, i));
-		if (n || prog->n_notes)
+		exit_code = ac_cli_report_warnings_to(err, view->name, prog->target);
+		if (prog->n_notes)
 			exit_code = AC_EXIT_PARTIAL;
 		if (result == AC_VIEW_FOUND)
 			exit_code = AC_EXIT_FOUND;

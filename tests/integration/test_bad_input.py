@@ -113,6 +113,20 @@ class BadInput(TempDirTestCase):
                          + r" does not match the core's executable \(build-id "
                          + build_id(MT_SLEEPER) + r"\)")
 
+    def test_executable_rebuilt_since_the_core(self):
+        # The core names a path; the file there is now another build.  It
+        # must not be used: that would decode with the wrong layout.
+        exe = self.path("mt-sleeper")
+        shutil.copy(MT_SLEEPER, exe)
+        with Program(exe) as prog:
+            core = prog.gcore(self.path("stale.core"))
+        shutil.copy(MT_SLEEPER_OTHER, exe)
+        res = aiocore("threads", core)
+        self.assertFails(res, PARTIAL, re.escape(exe) + " has build-id " + build_id(MT_SLEEPER_OTHER)
+                         + ", the core's module has build-id " + build_id(MT_SLEEPER),
+                         "another build of the executable")
+        self.assertNotIn("main_wait", res.stdout)
+
     def test_executable_is_a_core(self):
         self.assertFails(aiocore("threads", "--exe", self.core, self.core), USAGE,
                          "is a core file, not an executable")
