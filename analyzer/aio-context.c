@@ -77,6 +77,51 @@ static void add_static(struct ac_program *prog, struct ac_context_list *list,
 		c->is_iohandler = true;
 }
 
+static bool holds_a_stack(struct ac_program *prog, const struct ac_region *region)
+{
+	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+		const struct ac_thread *t = ac_target_thread(prog->target, i);
+		uint64_t sp = t->n_gregs == 27 ? t->gregs[19] : t->gregs[31];
+		if (sp >= region->start && sp - region->start < region->size)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A word equal to &aio_source_funcs is only a candidate: an AioContext also
+ * has small eventfd numbers and, once it has a pool, pool->ctx pointing back.
+ */
+static bool plausible_context(struct ac_program *prog, const struct ac_type *type,
+			      uint64_t address)
+{
+	struct ac_object ctx = { .address = address, .type = *type };
+	uint64_t rfd, wfd, pool, back;
+	struct ac_error *err = ac_object_member_uint(prog, &ctx, "notifier.rfd", &rfd);
+	if (!err)
+		err = ac_object_member_uint(prog, &ctx, "notifier.wfd", &wfd);
+	if (err) {
+		ac_error_destroy(err);
+		return false;
+	}
+	if ((int32_t)rfd < 0 || rfd > (1 << 20) || (int32_t)wfd < 0 || wfd > (1 << 20))
+		return false;
+	err = ac_object_member_uint(prog, &ctx, "thread_pool", &pool);
+	if (err || !pool) {
+		ac_error_destroy(err);
+		return true;
+	}
+	struct ac_object pool_ptr, p;
+	err = ac_object_member(prog, &ctx, "thread_pool", &pool_ptr, NULL);
+	if (!err)
+		err = ac_object_deref(prog, &pool_ptr, &p);
+	if (!err)
+		err = ac_object_member_uint(prog, &p, "ctx", &back);
+	bool ok = !err && back == address;
+	ac_error_destroy(err);
+	return ok;
+}
+
 /* Every GSource whose source_funcs is &aio_source_funcs is an AioContext. */
 static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 {
@@ -95,13 +140,15 @@ static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 		ac_program_note_error(prog, err, "memory scan for AioContexts skipped");
 		return;
 	}
+	/* A thread's stack can hold &aio_source_funcs in a local: skip stacks. */
 	uint64_t *words = malloc(SCAN_CHUNK);
 	if (!words)
 		return;
 	uint64_t scanned = 0;
 	struct ac_region region;
 	for (size_t r = 0; ac_target_region(prog->target, r, &region); r++) {
-		if (!region.writable || region.size > SCAN_MAX_REGION)
+		if (!region.writable || region.size > SCAN_MAX_REGION ||
+		    holds_a_stack(prog, &region))
 			continue;
 		if (scanned + region.size > SCAN_MAX_TOTAL) {
 			ac_program_note(prog, "memory scan for AioContexts stopped after %" PRIu64
@@ -121,7 +168,8 @@ static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 				if (words[i] != funcs.address)
 					continue;
 				uint64_t at = region.start + off + 8 * i;
-				if (at >= member.offset)
+				if (at >= member.offset &&
+				    plausible_context(prog, &ctx_type, at - member.offset))
 					add_context(list, at - member.offset, "memory scan");
 			}
 		}

@@ -14,6 +14,7 @@ struct unwind {
 	struct ac_backtrace *bt;
 	size_t capacity;
 	bool caller_found_by_cfi;   /* the previous frame's pc had CFI */
+	uint64_t last_pc;           /* of the previous physical frame */
 	struct ac_error *err;
 };
 
@@ -185,6 +186,17 @@ static int frame_callback(Dwfl_Frame *state, void *arg)
 	enum ac_frame_how how = first ? AC_FRAME_REGISTERS
 			      : u->caller_found_by_cfi ? AC_FRAME_CFI
 			      : AC_FRAME_FALLBACK;
+	/*
+	 * The frame-pointer fallback can hand back the frame it started from
+	 * (seen at the outermost libc frame on aarch64): no progress, stop.
+	 */
+	if (how == AC_FRAME_FALLBACK && pc == u->last_pc) {
+		u->err = ac_error_create_at(AC_ERR_ELFUTILS, pc,
+					    "unwinding stopped: the frame-pointer fallback repeated 0x%" PRIx64,
+					    pc);
+		return DWARF_CB_ABORT;
+	}
+	u->last_pc = pc;
 	/* A return address points after the call: look up the call itself. */
 	Dwarf_Addr lookup_pc = activation ? pc : pc - 1;
 	size_t first_new = u->bt->n_frames;

@@ -120,7 +120,12 @@ static struct ac_error *decode_bh(struct ac_program *prog,
 	if ((err = ac_object_member_uint(prog, obj, "idle", &v)))
 		return err;
 	bh->idle = v;
-	bh->runnable = bh->scheduled && !bh->deleted;
+	/*
+	 * qemu_bh_delete() clears scheduled, so scheduled && deleted is a
+	 * oneshot BH (2.8+, created that way), and aio_bh_poll() runs it.
+	 */
+	bh->runnable = bh->scheduled;
+	bh->oneshot = bh->scheduled && bh->deleted;
 	return NULL;
 }
 

@@ -157,6 +157,11 @@ static struct ac_error *read_file_note(struct ac_core *core, const uint8_t *desc
 {
 	if (size < 16)
 		return add_problem(core, "%s: NT_FILE note too short", core->path);
+	/* Only the first NT_FILE note counts: a second one must not append past
+	 * the first one's array (found by fuzz/fuzz-notes, docs/robustness.md). */
+	if (core->files)
+		return add_problem(core, "%s: more than one NT_FILE note; the first is used",
+				   core->path);
 	uint64_t count = load_u64(desc), page_size = load_u64(desc + 8);
 	if (count > (size - 16) / 24)
 		return add_problem(core, "%s: NT_FILE note claims %" PRIu64

@@ -13,6 +13,7 @@ static ac_rule_fn *const rules[] = {
 	ac_rule_nested_poll,
 	ac_rule_lost_coroutine_wake,
 	ac_rule_iohandler_race,
+	ac_rule_bql_poll_cycle,
 };
 
 static int by_confidence(const void *a, const void *b)

@@ -19,6 +19,7 @@ ac_rule_fn ac_rule_lost_notify;
 ac_rule_fn ac_rule_nested_poll;
 ac_rule_fn ac_rule_lost_coroutine_wake;
 ac_rule_fn ac_rule_iohandler_race;
+ac_rule_fn ac_rule_bql_poll_cycle;
 
 /* Evidence helpers shared by the rules. */
 void ac_evidence_home(struct ac_program *prog, struct ac_finding *f,

@@ -517,6 +517,7 @@ static void co_schedule_bh_cb(void *opaque)
 	QSLIST_HEAD(, Coroutine) straight, reversed;
 
 	QSLIST_MOVE_ATOMIC(&reversed, &ctx->scheduled_coroutines);
+	rt_hook_co_schedule_moved(ctx);
 	QSLIST_INIT(&straight);
 	while (!QSLIST_EMPTY(&reversed)) {
 		Coroutine *co = QSLIST_FIRST(&reversed);
@@ -539,6 +540,25 @@ void aio_co_schedule(AioContext *ctx, Coroutine *co)
 	const char *scheduled = qatomic_cmpxchg(&co->scheduled, NULL, __func__);
 
 	assert(!scheduled);
+	if (rt_buggy(RT_LOST_COROUTINE_WAKE)) {
+		/*
+		 * A model, not a historical commit: "co_schedule_bh is
+		 * already scheduled, it will pick us up", checked *before* the
+		 * push.  Between the check and the push the home thread can
+		 * run co_schedule_bh_cb() and take the (old) list; the push
+		 * then lands on a list whose BH nobody schedules.  A
+		 * check-then-act window: no reordering needed, any CPU.
+		 * Today's order (below) pushes first and schedules always.
+		 */
+		bool pending = aio_bh_is_runnable(ctx->co_schedule_bh);
+
+		if (pending)
+			rt_hook_co_schedule_skip(ctx);
+		QSLIST_INSERT_HEAD_ATOMIC(&ctx->scheduled_coroutines, co, co_scheduled_next);
+		if (!pending)
+			qemu_bh_schedule(ctx->co_schedule_bh);
+		return;
+	}
 	QSLIST_INSERT_HEAD_ATOMIC(&ctx->scheduled_coroutines, co, co_scheduled_next);
 	qemu_bh_schedule(ctx->co_schedule_bh);
 }

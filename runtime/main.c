@@ -30,7 +30,8 @@ static void usage(FILE *f)
 "write a core of it with gcore.\n"
 "\n"
 "  --variant NAME     fixed, lost-completion, lost-notify, event-lost-wakeup,\n"
-"                     nested-poll, iohandler-race (--list describes them)\n"
+"                     nested-poll, iohandler-race, lost-coroutine-wake (g5,\n"
+"                     g10 only), bql-poll-cycle (--list describes them)\n"
 "  --mode MODE        inject (default): force the losing interleaving, hangs\n"
 "                     in well under a second; stress: no help, real races\n"
 "  --out FILE         core file (default ./aiocore-VARIANT-%s.core); with\n"
@@ -59,7 +60,7 @@ static void list_variants(void)
 	for (i = 0; i < RT_VARIANT_COUNT; i++) {
 		const struct rt_variant_info *info = rt_variant_info(i);
 
-		printf("%-18s %s [fix: %s]\n", info->name, info->summary, info->upstream);
+		printf("%-20s %s [fix: %s]\n", info->name, info->summary, info->upstream);
 	}
 }
 
@@ -199,6 +200,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "aiocore-runtime: unknown variant '%s' (see --list)\n", variant);
 		return RT_EXIT_USAGE;
 	}
+#if AIOCORE_PROFILE == 2
+	if (v == RT_LOST_COROUTINE_WAKE) {
+		/* 2.x up to 2.8 has no aio_co_schedule() (0c330a734b51, 2.9) */
+		fprintf(stderr, "aiocore-runtime: lost-coroutine-wake needs aio_co_schedule() "
+			"(QEMU 2.9+) and Coroutine.scheduled; the g2 profile models QEMU 2.x "
+			"up to 2.8, which has neither: use the g5 or g10 profile\n");
+		return RT_EXIT_USAGE;
+	}
+#endif
 	rt_opts.variant = v;
 	rt_variant = v;
 	rt_mode = rt_opts.mode;

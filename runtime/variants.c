@@ -43,6 +43,12 @@ static const struct rt_variant_info variants[RT_VARIANT_COUNT] = {
 	[RT_IOHANDLER_RACE] = { "iohandler-race",
 		"guest request from iohandler_ctx slips into a drained node before mirror_exit",
 		"ab27c3b5e740", "block-job completion" },
+	[RT_LOST_COROUTINE_WAKE] = { "lost-coroutine-wake",
+		"aio_co_schedule checks co_schedule_bh before its push (a model): a coroutine left on scheduled_coroutines (g5, g10)",
+		"none (invariant of aio_co_schedule, 0c330a734b51)", "cross-context wake" },
+	[RT_BQL_POLL_CYCLE] = { "bql-poll-cycle",
+		"the BQL holder (IOThread) runs a job exit and polls its own context for a flush BH only the main loop runs",
+		"none (GitLab #780)", "job exit under the BQL" },
 };
 
 const struct rt_variant_info *rt_variant_info(enum rt_variant v)
@@ -300,6 +306,15 @@ void rt_hook_prepare_loaded(AioContext *ctx, int64_t timeout)
  */
 void rt_hook_before_bh_poll(AioContext *ctx)
 {
+	/*
+	 * lost-coroutine-wake: the home thread is about to run co_schedule_bh;
+	 * hold it until the scheduling thread has made its early check.
+	 */
+	if (rt_inject(RT_LOST_COROUTINE_WAKE) && rt_trap_armed() &&
+	    ctx == qemu_get_aio_context() && aio_bh_is_runnable(ctx->co_schedule_bh)) {
+		rt_gate_wait(&rt_trap.loaded, RT_INJECT_WAIT_MS);
+		return;
+	}
 	if (!rt_inject(RT_NESTED_POLL) || !rt_trap_armed() || ctx != qemu_get_aio_context())
 		return;
 	if (!qatomic_read(&rt_trap.arg[0]) || !qatomic_read(&rt_trap.arg[1]))
@@ -341,4 +356,28 @@ void rt_hook_rcu_after_set(struct rcu_head *node)
 		return;
 	rt_gate_open(&rt_trap.raced);
 	rt_trap_disarm();
+}
+
+/*
+ * lost-coroutine-wake, scheduling thread: its check found co_schedule_bh
+ * still scheduled and it has not pushed its coroutine yet.  Let the home
+ * thread run co_schedule_bh_cb() and take the list first.
+ */
+void rt_hook_co_schedule_skip(AioContext *ctx)
+{
+	if (!rt_inject(RT_LOST_COROUTINE_WAKE) || !rt_trap_armed() ||
+	    ctx != qemu_get_aio_context())
+		return;
+	rt_gate_open(&rt_trap.loaded);
+	if (rt_gate_wait(&rt_trap.raced, RT_INJECT_WAIT_MS))
+		rt_trap_disarm();
+}
+
+/* lost-coroutine-wake, home thread: co_schedule_bh_cb() moved the list out. */
+void rt_hook_co_schedule_moved(AioContext *ctx)
+{
+	if (!rt_inject(RT_LOST_COROUTINE_WAKE) || !rt_trap_armed() ||
+	    ctx != qemu_get_aio_context() || !rt_gate_is_open(&rt_trap.loaded))
+		return;
+	rt_gate_open(&rt_trap.raced);
 }

@@ -27,6 +27,7 @@
 void mirror_start(BlockDriverState *bs);
 void mirror_complete_bh(void *opaque);
 bool mirror_job_busy(void);
+void mirror_set_aio_context(AioContext *ctx);
 void rt_capture_begin(void);
 void rt_capture_iothread(void);
 
@@ -58,7 +59,8 @@ static bool want_error_cycles(void)
 static bool want_job_cycles(void)
 {
 	return rt_mode == RT_MODE_STRESS &&
-	       (rt_variant == RT_IOHANDLER_RACE || rt_variant == RT_FIXED);
+	       (rt_variant == RT_IOHANDLER_RACE || rt_variant == RT_FIXED ||
+		rt_variant == RT_BQL_POLL_CYCLE);
 }
 
 int guest_next_type(VirtIOBlock *s)
@@ -173,6 +175,18 @@ static void trap_rcu_cb(struct rcu_head *head)
 		aio_bh_schedule_oneshot(qemu_get_aio_context(), trap_bh, NULL);
 }
 
+/*
+ * lost-coroutine-wake, on the IOThread: end the drained section the main
+ * thread began.  The requests queued meanwhile belong to the main context,
+ * so aio_co_wake() hands each of them to aio_co_schedule().
+ */
+static void trap_drained_end_bh(void *opaque)
+{
+	(void)opaque;
+	RT_COUNT(iterations);
+	bdrv_drained_end(disk_bs);
+}
+
 static void trap_bh(void *opaque)
 {
 	int i;
@@ -218,6 +232,28 @@ static void trap_bh(void *opaque)
 		event_notifier_set(&vdev->host_notifier);
 		aio_bh_schedule_oneshot(qemu_get_aio_context(), mirror_complete_bh, NULL);
 		break;
+	case RT_LOST_COROUTINE_WAKE:
+		/*
+		 * Two guest requests wait for a drained section to end; the
+		 * IOThread ends it and wakes both across contexts.  The second
+		 * aio_co_schedule() finds co_schedule_bh still scheduled.
+		 */
+		rt_trap_arm(0, 0);
+		bdrv_drained_begin(disk_bs);
+		virtio_blk_handle_request(vdev, QEMU_AIO_READ);
+		virtio_blk_handle_request(vdev, QEMU_AIO_WRITE);
+		aio_bh_schedule_oneshot(iothread_get_aio_context(iothread0),
+					trap_drained_end_bh, NULL);
+		break;
+	case RT_BQL_POLL_CYCLE:
+		/*
+		 * block-job-complete of a job running in iothread0: its exit
+		 * runs there under the BQL and polls for the main loop's flush.
+		 * A lock cycle, not a race: it hangs every time.
+		 */
+		rt_trap_arm(0, 0);
+		aio_bh_schedule_oneshot(qemu_get_aio_context(), mirror_complete_bh, NULL);
+		break;
 	default:
 		break;
 	}
@@ -242,8 +278,15 @@ static void monitor_tick_bh(void *opaque)
 {
 	(void)opaque;
 	qemu_thread_naptime_us(200 + (unsigned)(random() % 1800));
-	if (!mirror_job_busy())
+	if (!mirror_job_busy()) {
 		aio_bh_schedule_oneshot(qemu_get_aio_context(), mirror_complete_bh, NULL);
+		/*
+		 * bql-poll-cycle: the job's exit runs on this thread and polls
+		 * here; another tick would keep it running BHs, not asleep.
+		 */
+		if (rt_variant == RT_BQL_POLL_CYCLE)
+			return;
+	}
 	aio_bh_schedule_oneshot(iothread_get_aio_context(iothread0), monitor_tick_bh, NULL);
 }
 
@@ -265,6 +308,8 @@ void workload_start(void)
 	vdev = virtio_blk_device_realize(blk_new("virtio0", disk_bs));
 	mirror_start(disk_bs);
 	iothread0 = iothread_create("iothread0");
+	if (rt_variant == RT_BQL_POLL_CYCLE)
+		mirror_set_aio_context(iothread_get_aio_context(iothread0));
 	if (want_job_cycles())
 		aio_bh_schedule_oneshot(iothread_get_aio_context(iothread0), monitor_tick_bh, NULL);
 

@@ -17,6 +17,8 @@ enum rt_variant {
 	RT_EVENT_LOST_WAKEUP,  /* QemuEvent before the QEMU 8.0 barrier series */
 	RT_NESTED_POLL,        /* pre-3c80ca158c96 */
 	RT_IOHANDLER_RACE,     /* pre-ab27c3b5e740 (seed 004) */
+	RT_LOST_COROUTINE_WAKE, /* a model: aio_co_schedule() losing co_schedule_bh */
+	RT_BQL_POLL_CYCLE,     /* GitLab #780: BQL holder polls for main-loop work */
 	RT_VARIANT_COUNT,
 };
 
@@ -127,6 +129,10 @@ void rt_hook_rcu_loaded_count(int n);
 /* event.c: make a buffered qemu_event_reset() store visible (inject mode) */
 void qemu_event_sb_drain(void);
 void rt_hook_rcu_before_count(struct rcu_head *node);
+/* lost-coroutine-wake: aio_co_schedule() saw co_schedule_bh scheduled */
+void rt_hook_co_schedule_skip(struct AioContext *ctx);
+/* lost-coroutine-wake: co_schedule_bh_cb() took the list */
+void rt_hook_co_schedule_moved(struct AioContext *ctx);
 void rt_hook_rcu_after_set(struct rcu_head *node);
 /* async.c: lost-completion's buffered clear of bh (inject mode) */
 bool aio_bh_clear_is_buffered(struct QEMUBH *bh);

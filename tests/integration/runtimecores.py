@@ -4,6 +4,7 @@ import atexit
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 PROFILES = ("g2", "g5", "g10")
@@ -21,6 +22,25 @@ def runtime(profile):
     return path
 
 
+# The state each variant must leave, checked with gdb (not with aiocore):
+# under heavy load the runtime's inject handshake has been seen to time out
+# and hang another way (about 1 in 30 lost-notify cores ended with
+# notified == true).  Such a core did not reproduce the pattern, so it is
+# made again, and said so on stderr.
+_EXPECTED_STATE = {
+    "lost-notify": ("p qemu_aio_context->notified", "false"),
+}
+
+
+def _state_ok(variant, profile, path):
+    check = _EXPECTED_STATE.get(variant)
+    if not check or not shutil.which("gdb"):
+        return True
+    res = subprocess.run(["gdb", "-nx", "-batch", "-ex", check[0], runtime(profile), path],
+                         capture_output=True, text=True, timeout=120)
+    return res.stdout.strip().endswith("= " + check[1])
+
+
 def core(variant, profile):
     """Path of a core of the runtime in this variant and profile (inject
     mode), made on first use."""
@@ -32,10 +52,15 @@ def core(variant, profile):
         _dir = tempfile.mkdtemp(prefix="aiocore-cores-")
         atexit.register(shutil.rmtree, _dir, True)
     out = os.path.join(_dir, f"{variant}-{profile}.core")
-    res = subprocess.run([runtime(profile), "--variant", variant, "--out", out],
-                         capture_output=True, text=True, timeout=120)
-    if res.returncode != 0 or not os.path.exists(out):
-        raise RuntimeError(f"runtime {variant} {profile} failed ({res.returncode}): {res.stderr}")
+    for attempt in range(3):
+        res = subprocess.run([runtime(profile), "--variant", variant, "--out", out],
+                             capture_output=True, text=True, timeout=120)
+        if res.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"runtime {variant} {profile} failed ({res.returncode}): {res.stderr}")
+        if _state_ok(variant, profile, out):
+            break
+        print(f"NOTE: {variant} {profile}: the runtime hung another way "
+              f"(attempt {attempt + 1}); making the core again", file=sys.stderr)
     _cores[key] = out
     return out
 
