@@ -151,6 +151,9 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 			  const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
+	struct ac_module_finder *finder = active_finder;
+	if (finder && finder->main_debuginfo_only && finder->main && mod != finder->main)
+		return -1;
 	return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
 					    file_name, debuglink_file,
 					    debuglink_crc, debuginfo_file_name);
@@ -161,6 +164,7 @@ struct ac_error *ac_module_finder_init(struct ac_module_finder *finder,
 {
 	memset(finder, 0, sizeof(*finder));
 	finder->live_pid = config->core_path ? 0 : config->pid;
+	finder->main_debuginfo_only = config->main_debuginfo_only;
 	if (config->sysroot) {
 		finder->sysroot = strdup(config->sysroot);
 		if (!finder->sysroot)

@@ -21,6 +21,8 @@ struct ac_module_finder {
 	char *debuginfo_path;   /* colon list handed to libdwfl */
 	char *sysroot;
 	pid_t live_pid;         /* 0 for cores */
+	bool main_debuginfo_only;
+	Dwfl_Module *main;      /* set once known, for main_debuginfo_only */
 	/* Files rejected for another build-id, for the error messages. */
 	char **rejected;
 	size_t n_rejected;

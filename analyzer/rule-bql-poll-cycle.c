@@ -91,6 +91,12 @@ static const char *frame_fn(const struct ac_backtrace *bt, long i)
 	return bt->frames[i].function ? bt->frames[i].function : "??";
 }
 
+static bool in_library_unnamed(const struct ac_backtrace *bt, long i, const char *main_module)
+{
+	const struct ac_frame *f = &bt->frames[i];
+	return !f->function && f->module && main_module && strcmp(f->module, main_module);
+}
+
 /* "ppoll <- qemu_poll_ns <- aio_poll" for frames 0..last, into buf. */
 static const char *chain_text(const struct ac_backtrace *bt, long last, char *buf, size_t size)
 {
@@ -160,17 +166,23 @@ static long bql_wait_frame(const struct ac_backtrace *bt)
 	}
 	if (best <= 0)
 		return -1;
-	/* below the lockers: only lockers and the mutex slow path */
+	/* The locker is QEMU's own code: its module is the executable. */
+	const char *main_module = bt->frames[best].module;
+	/*
+	 * Below the lockers: only lockers and the mutex slow path.  Without
+	 * libc's debuginfo its internal frames have no name: a nameless frame
+	 * in a library (not in the executable) counts as the slow path.
+	 */
 	for (long i = 0; i < best; i++) {
 		const char *fn = frame_fn(bt, i);
 		bool locker = false;
 		for (size_t k = 0; k < sizeof(bql_lockers) / sizeof(bql_lockers[0]); k++)
 			if (!strcmp(fn, bql_lockers[k]))
 				locker = true;
-		if (!locker && !is_mutex_wait(fn))
+		if (!locker && !is_mutex_wait(fn) && !in_library_unnamed(bt, i, main_module))
 			return -1;
 	}
-	if (!is_mutex_wait(frame_fn(bt, 0)))
+	if (!is_mutex_wait(frame_fn(bt, 0)) && !in_library_unnamed(bt, 0, main_module))
 		return -1;
 	return best;
 }

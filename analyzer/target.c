@@ -515,6 +515,7 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	err = config->core_path ? open_core(target, config) : open_live(target, config);
 	if (err)
 		goto fail;
+	target->finder.main = target->main_module;
 	check_debuginfo(target);
 	for (size_t i = 0; i < ac_module_finder_rejected_count(&target->finder); i++) {
 		const char *why = ac_module_finder_rejected(&target->finder, i);

@@ -48,6 +48,12 @@ struct ac_target_config {
 	const char *exe_path;   /* --exe: the main executable */
 	const char *sysroot;    /* --sysroot: prefix for the core's paths */
 	const char *debug_dir;  /* --debug-dir: .build-id/xx/rest.debug tree */
+	/*
+	 * Load DWARF for the executable only: QEMU's structures are all there,
+	 * and libc's (compressed) DWARF dominated diagnose's time.  Libraries
+	 * still unwind through .eh_frame and name frames from their symbols.
+	 */
+	bool main_debuginfo_only;
 };
 
 enum ac_arch {

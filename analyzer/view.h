@@ -35,6 +35,8 @@ struct ac_view {
 	const char *summary;
 	const char *help;        /* what the view shows, for --help */
 	ac_view_fn *run;
+	/* Needs no DWARF of the libraries (see ac_target_config). */
+	bool main_debuginfo_only;
 };
 
 const struct ac_view *ac_view_find(const char *name);

@@ -11,33 +11,33 @@ static const struct ac_view views[] = {
 	  "evidence as 'what = value @address (thread, frame)', the upstream fix,\n"
 	  "the QEMU versions it affects and the command that replays it.\n"
 	  "Exit code 3 when a pattern is found, 0 when none.\n",
-	  ac_view_diagnose },
+	  ac_view_diagnose, true },
 	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread",
 	  "Every AioContext found (qemu_aio_context, iohandler_ctx, and the ones a\n"
 	  "memory scan finds), decoded, with the thread that polls it and where\n"
 	  "that thread is blocked.\n",
-	  ac_view_ctx },
+	  ac_view_ctx, false },
 	{ "bh-list", "bottom halves of each AioContext, flags decoded",
 	  "Each AioContext's BHs: address, callback, opaque, name, flags (or the\n"
 	  "2.x booleans), whether it is runnable, and where it was found (the\n"
 	  "list, a slice, or its owner such as ThreadPool.completion_bh).\n",
-	  ac_view_bh_list },
+	  ac_view_bh_list, false },
 	{ "coroutines", "coroutines: entry, state, where found; --bt unwinds suspended ones",
 	  "Coroutines reachable from each thread (its current one), from the\n"
 	  "AioContexts' scheduled_coroutines and from thread-pool requests: entry\n"
 	  "point, state, and with --bt the backtrace of each suspended coroutine,\n"
 	  "unwound from its saved sigjmp_buf (glibc pointer mangling undone).\n",
-	  ac_view_coroutines },
+	  ac_view_coroutines, false },
 	{ "events", "QemuEvents: value decoded, waiters, the condition guarded",
 	  "QemuEvent instances (rcu_call_ready_event, rcu_gp_event, timer lists'\n"
 	  "timers_done_ev): the value decoded (4294967295 is EV_BUSY: a waiter sleeps,\n"
 	  "which is normal), the threads waiting on each, and the condition it guards.\n",
-	  ac_view_events },
+	  ac_view_events, false },
 	{ "thread-pool", "thread pools and their requests, up to the waiting coroutine",
 	  "Each thread pool: thread counts and every request: state, kind, ret,\n"
 	  "completion callback, and the chain from common.opaque to the waiting\n"
 	  "coroutine and its entry point.\n",
-	  ac_view_thread_pool },
+	  ac_view_thread_pool, false },
 };
 
 const struct ac_view *ac_view_find(const char *name)

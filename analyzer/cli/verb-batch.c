@@ -147,6 +147,7 @@ static void analyse(const struct ac_target_config *base, const char *path, FILE 
 {
 	struct ac_target_config config = *base;
 	config.core_path = path;
+	config.main_debuginfo_only = true;  /* as diagnose: only QEMU's DWARF */
 	double start = now();
 	struct ac_json j;
 	ac_json_init(&j, out, false);

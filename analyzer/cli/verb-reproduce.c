@@ -137,7 +137,7 @@ static int run_runtime(char **args)
  */
 static int diagnose_reproduced(const char *core, const char *pattern)
 {
-	struct ac_target_config config = { .core_path = core };
+	struct ac_target_config config = { .core_path = core, .main_debuginfo_only = true };
 	struct ac_program *prog;
 	struct ac_error *err = ac_program_open(&config, &prog);
 	if (err)

@@ -90,7 +90,9 @@ int ac_cli_view_run(const struct ac_view *view,
 		    const struct ac_view_options *opts, FILE *out, FILE *err)
 {
 	struct ac_program *prog;
-	struct ac_error *error = ac_program_open(config, &prog);
+	struct ac_target_config cfg = *config;
+	cfg.main_debuginfo_only = view->main_debuginfo_only;
+	struct ac_error *error = ac_program_open(&cfg, &prog);
 	if (error)
 		return ac_cli_report_error_to(err, view->name, error);
 	enum ac_view_result result;
