@@ -248,6 +248,29 @@ class Aarch64Cores(unittest.TestCase):
                     self.assertTrue(f["file"] and f["line"], f)
                 self.assertEqual({f["how"] for f in bt[1:last + 1]}, {"cfi"})
 
+    def test_gdb_multiarch_parity(self):
+        """The aio-* commands under gdb-multiarch on an aarch64 core print
+        exactly what the CLI prints with --sysroot and --exe."""
+        gdb = shutil.which("gdb-multiarch")
+        script = os.environ.get("AIOCORE_GDB_SCRIPT")
+        if not gdb or not script:
+            self.skipTest("needs gdb-multiarch and the gdb script")
+        sys.path.insert(0, os.path.join(HERE, "..", "gdb"))
+        import gdbtest
+        gdbtest.GDB, gdbtest.SCRIPT = gdb, script
+        exe = CROSS["g5"]
+        core = os.path.abspath(self.core("lost-completion", "g5"))
+        views = ["diagnose", "ctx", "bh-list", "thread-pool", "events", "coroutines --bt"]
+        results, res = gdbtest.gdb_run(["-ex", "set sysroot " + SYSROOT, exe, core],
+                                       ["aio-" + v for v in views])
+        for view, (body, code) in zip(views, results):
+            with self.subTest(view=view):
+                want = subprocess.run([AIOCORE, *view.split(), "--sysroot", SYSROOT,
+                                       "--exe", exe, core],
+                                      capture_output=True, text=True, timeout=120)
+                self.assertEqual(body, want.stdout, res.stderr)
+                self.assertEqual(code, want.returncode)
+
     def test_flush_coroutine_text(self):
         core = self.core("lost-completion", "g10")
         res = run([AIOCORE, "coroutines", "--bt", "--sysroot", SYSROOT,
