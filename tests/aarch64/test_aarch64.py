@@ -28,7 +28,9 @@ SYSROOT = "/usr/aarch64-linux-gnu"
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROFILES = ("g2", "g5", "g10")
 VARIANTS = ("fixed", "lost-completion", "lost-notify", "event-lost-wakeup",
-            "nested-poll", "iohandler-race")
+            "nested-poll", "iohandler-race", "bql-poll-cycle", "lost-coroutine-wake")
+# aio_co_schedule() is 2.9+: the 2.x profile refuses this variant (exit 64).
+UNSUPPORTED = {("lost-coroutine-wake", "g2")}
 CROSS = {p: os.environ.get(f"RUNTIME_{p.upper()}_AARCH64") for p in PROFILES}
 NATIVE = {p: os.environ.get(f"RUNTIME_{p.upper()}") for p in PROFILES}
 # The flush coroutine's entry and the function that yielded (see
@@ -102,6 +104,9 @@ def diagnose(exe, core, sysroot=None):
 HEX = re.compile(r"0x[0-9a-f]+|(?<=thread )\d+")
 
 
+TID = re.compile(r"\b[1-9][0-9]{3,6}\b")
+
+
 def shape(doc):
     """What must not depend on the architecture: findings with their
     evidence (addresses and thread ids left out), the counts, and what was
@@ -120,7 +125,8 @@ def shape(doc):
         "findings": [{
             "id": f["id"],
             "confidence": f["confidence"],
-            "evidence": [(e["what"], HEX.sub("ADDR", e["value"] or ""),
+            # thread ids differ between runs: 4-7 digit numbers become TID
+            "evidence": [(e["what"], TID.sub("TID", HEX.sub("ADDR", e["value"] or "")),
                           e["address"] is None, e["tid"] is None, e["frame"])
                          for e in f["evidence"]],
         } for f in doc["findings"]],
@@ -159,6 +165,8 @@ class Aarch64Cores(unittest.TestCase):
             for profile in PROFILES:
                 for variant in VARIANTS:
                     key = (variant, profile)
+                    if key in UNSUPPORTED:
+                        continue
                     jobs[key, "aarch64"] = pool.submit(
                         make_core, CROSS[profile], variant,
                         os.path.join(cls.tmp, f"a64-{variant}-{profile}"), qemu_env)
@@ -190,6 +198,8 @@ class Aarch64Cores(unittest.TestCase):
     def test_verdict_same_as_x86_64(self):
         for profile in PROFILES:
             for variant in VARIANTS:
+                if (variant, profile) in UNSUPPORTED:
+                    continue
                 with self.subTest(variant=variant, profile=profile):
                     core = self.core(variant, profile)
                     res, doc = diagnose(CROSS[profile], core, SYSROOT)
