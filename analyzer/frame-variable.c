@@ -824,7 +824,3 @@ struct ac_error *ac_frame_variable_uint(struct ac_program *prog,
 	return ac_frame_variable_uint_bt(prog, bt, frame_index, name, ret);
 }
 
-long ac_frame_find_function(const struct ac_backtrace *bt, const char *function)
-{
-	return ac_backtrace_find_function(bt, function);
-}

@@ -37,7 +37,4 @@ struct ac_error *ac_frame_variable_uint_bt(struct ac_program *prog,
 					   size_t frame_index, const char *name,
 					   uint64_t *ret);
 
-/* First frame index whose function is `function` (inlined entries included), or -1. */
-long ac_frame_find_function(const struct ac_backtrace *bt, const char *function);
-
 #endif

@@ -279,7 +279,7 @@ static struct ac_error *find_waiters(struct ac_program *prog, struct ac_event_li
 {
 	for (size_t t = 0; t < ac_target_thread_count(prog->target); t++) {
 		const struct ac_backtrace *bt = ac_program_backtrace(prog, t);
-		long wait = ac_frame_find_function(bt, "qemu_event_wait");
+		long wait = ac_backtrace_find_function(bt, "qemu_event_wait");
 		if (wait < 0)
 			continue;
 		pid_t tid = ac_target_thread(prog->target, t)->tid;
@@ -347,13 +347,13 @@ static void find_setters(struct ac_program *prog, struct ac_event_list *list)
 		if (!bt)
 			continue;
 		struct ac_qemu_event *ev = NULL;
-		long index = ac_frame_find_function(bt, "qemu_event_set");
+		long index = ac_backtrace_find_function(bt, "qemu_event_set");
 		uint64_t address;
 		struct ac_error *why = NULL;
 		if (index >= 0 && frame_event(prog, t, (size_t)index, &address, &why))
 			ev = find_mut(list, address);
 		ac_error_destroy(why);
-		long rcu = ac_frame_find_function(bt, "call_rcu1");
+		long rcu = ac_backtrace_find_function(bt, "call_rcu1");
 		if (!ev && rcu >= 0) {
 			ev = find_name(list, "rcu_call_ready_event");
 			index = rcu;

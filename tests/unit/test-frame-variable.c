@@ -98,7 +98,7 @@ static uint64_t global(const char *name)
 static size_t thread_in(const char *function, size_t *frame)
 {
 	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
-		long f = ac_frame_find_function(ac_program_backtrace(prog, i), function);
+		long f = ac_backtrace_find_function(ac_program_backtrace(prog, i), function);
 		if (f >= 0) {
 			*frame = (size_t)f;
 			return i;
@@ -209,7 +209,7 @@ static void test_missing_and_aggregate(void **state)
 	err = ac_frame_variable_uint(prog, t, 1000, "ctx", &v);
 	assert_non_null(err);
 	ac_error_destroy(err);
-	assert_int_equal(ac_frame_find_function(ac_program_backtrace(prog, t), "nope"), -1);
+	assert_int_equal(ac_backtrace_find_function(ac_program_backtrace(prog, t), "nope"), -1);
 }
 
 int main(int argc, char **argv)
