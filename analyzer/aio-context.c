@@ -14,16 +14,12 @@
 #define MAX_CONTEXTS 256
 
 /* Where a thread that polls sleeps: libc's names, any of its aliases. */
-static bool is_poll_function(const char *name)
+static bool is_poll_function(const char *symbol)
 {
-	if (!name)
+	char name[128];
+	if (!symbol)
 		return false;
-	while (*name == '_')
-		name++;
-	if (!strncmp(name, "GI_", 3))
-		name += 3;
-	while (*name == '_')
-		name++;
+	ac_symbol_base_name(symbol, name, sizeof(name));
 	return !strcmp(name, "ppoll") || !strcmp(name, "poll") ||
 	       !strcmp(name, "epoll_wait") || !strcmp(name, "epoll_pwait") ||
 	       !strcmp(name, "io_uring_enter") || !strcmp(name, "sys_io_uring_enter") ||

@@ -2,6 +2,7 @@
 #include <dwarf.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backtrace.h"
@@ -281,6 +282,21 @@ long ac_backtrace_find_function(const struct ac_backtrace *bt, const char *funct
 		if (bt->frames[i].function && !strcmp(bt->frames[i].function, function))
 			return (long)i;
 	return -1;
+}
+
+const char *ac_symbol_base_name(const char *name, char *buf, size_t size)
+{
+	while (*name == '_')
+		name++;
+	if (!strncmp(name, "GI_", 3))
+		name += 3;
+	while (*name == '_')
+		name++;
+	snprintf(buf, size, "%s", name);
+	char *at = strchr(buf, '@');
+	if (at)
+		*at = '\0';
+	return buf;
 }
 
 const char *ac_frame_how_name(enum ac_frame_how how)

@@ -56,6 +56,13 @@ struct ac_error *ac_backtrace_registers(struct ac_target *target,
 					const struct ac_thread *regs,
 					struct ac_backtrace **ret);
 void ac_backtrace_destroy(struct ac_backtrace *bt);
+/*
+ * A libc symbol without its decorations, into buf: "__GI___lll_lock_wait"
+ * -> "lll_lock_wait", "__poll@GLIBC_2.2.5" -> "poll".  With or without
+ * libc's debuginfo the same function then has the same name.
+ */
+const char *ac_symbol_base_name(const char *name, char *buf, size_t size);
+
 /* Index of the first frame (inlined entries included) running function, or -1. */
 long ac_backtrace_find_function(const struct ac_backtrace *bt, const char *function);
 const char *ac_frame_how_name(enum ac_frame_how how);

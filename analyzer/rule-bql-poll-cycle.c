@@ -45,27 +45,12 @@ static const char *const job_exits[] = {
 	"backup_exit", "block_job_defer_to_main_loop_bh", "bdrv_flush",
 };
 
-/* "__GI___lll_lock_wait" -> "lll_lock_wait", "x@GLIBC_2.2.5" -> "x". */
-static void base_name(const char *name, char *buf, size_t size)
-{
-	while (*name == '_')
-		name++;
-	if (!strncmp(name, "GI_", 3))
-		name += 3;
-	while (*name == '_')
-		name++;
-	snprintf(buf, size, "%s", name);
-	char *at = strchr(buf, '@');
-	if (at)
-		*at = '\0';
-}
-
 static bool is_poll(const char *fn)
 {
 	char b[128];
 	if (!fn)
 		return false;
-	base_name(fn, b, sizeof(b));
+	ac_symbol_base_name(fn, b, sizeof(b));
 	return !strcmp(b, "ppoll") || !strcmp(b, "poll") || !strcmp(b, "epoll_wait") ||
 	       !strcmp(b, "epoll_pwait") || !strcmp(b, "io_uring_enter") ||
 	       !strcmp(b, "qemu_poll_ns") || !strncmp(b, "fdmon_", 6) ||
@@ -78,7 +63,7 @@ static bool is_mutex_wait(const char *fn)
 	char b[128];
 	if (!fn)
 		return false;
-	base_name(fn, b, sizeof(b));
+	ac_symbol_base_name(fn, b, sizeof(b));
 	return !strcmp(b, "lll_lock_wait") || !strcmp(b, "futex_wait") ||
 	       !strcmp(b, "pthread_mutex_lock") || !strcmp(b, "lll_mutex_lock_optimized") ||
 	       !strcmp(b, "pthread_mutex_lock_full") || !strcmp(b, "futex_lock_pi64") ||
@@ -105,7 +90,7 @@ static const char *chain_text(const struct ac_backtrace *bt, long last, char *bu
 	buf[0] = '\0';
 	for (long i = 0; i <= last && len + 1 < size; i++) {
 		char b[128];
-		base_name(frame_fn(bt, i), b, sizeof(b));
+		ac_symbol_base_name(frame_fn(bt, i), b, sizeof(b));
 		if (prev && !strcmp(prev, frame_fn(bt, i)))
 			continue;
 		prev = frame_fn(bt, i);
@@ -298,7 +283,7 @@ void ac_rule_bql_poll_cycle(struct ac_program *prog, const struct ac_analysis *a
 	if (job >= 0) {
 		ac_frame_text(prog, (size_t)owner_index, job, frame, sizeof(frame));
 		char b[128];
-		base_name(frame_fn(obt, job), b, sizeof(b));
+		ac_symbol_base_name(frame_fn(obt, job), b, sizeof(b));
 		ac_finding_evidence(f, "polling under", false, 0, othread->tid, frame,
 				    "%s (aio_poll at #%ld)", b, poll);
 	}
