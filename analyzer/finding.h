@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "qemu-version.h"
+
 enum ac_confidence {
 	AC_CONFIDENCE_LOW,
 	AC_CONFIDENCE_MEDIUM,
@@ -25,6 +27,8 @@ struct ac_pattern {
 	const char *fix_commit;   /* upstream QEMU commit, NULL if none */
 	const char *fix_title;
 	const char *affected;     /* QEMU versions */
+	/* First upstream release with fix_commit; NULL if there is no fix. */
+	const struct ac_qemu_release *fixed_in;
 	const char *mechanism;    /* one sentence */
 };
 

@@ -2,9 +2,11 @@
 /* aiocore diagnose: every rule, then the verdict, evidence and fix. */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "diagnose.h"
 #include "json-writer.h"
+#include "qemu-version.h"
 #include "rules.h"
 #include "view.h"
 
@@ -20,7 +22,42 @@ static void evidence_text(FILE *out, const struct ac_evidence *e)
 	fputc('\n', out);
 }
 
-static void finding_text(FILE *out, const struct ac_finding *f, bool first)
+enum fix_in_build {
+	FIX_UNKNOWN,              /* no fix, or the version is unknown */
+	FIX_IN_BUILD,
+	FIX_NOT_IN_BUILD,
+};
+
+static enum fix_in_build fix_in_build(const struct ac_pattern *p,
+				      const struct ac_qemu_version *version)
+{
+	if (!version || !p->fixed_in)
+		return FIX_UNKNOWN;
+	return ac_qemu_release_compare(&version->release, p->fixed_in) >= 0
+	       ? FIX_IN_BUILD : FIX_NOT_IN_BUILD;
+}
+
+/* After "Affects:": does the customer's build have the fix? */
+static void fix_in_build_text(FILE *out, const struct ac_pattern *p,
+			      const struct ac_qemu_version *version)
+{
+	enum fix_in_build state = fix_in_build(p, version);
+	if (state == FIX_UNKNOWN)
+		return;
+	const struct ac_qemu_release *r = &version->release, *fix = p->fixed_in;
+	fprintf(out, "  This build:   %u.%u.%u ", r->major, r->minor, r->micro);
+	if (state == FIX_IN_BUILD)
+		fprintf(out, "already has this fix (since %u.%u.%u): the same evidence has another cause here; report it upstream with this core\n",
+			fix->major, fix->minor, fix->micro);
+	else
+		/* A package version (" (Debian 1:2.1+dfsg-12)") may carry backports. */
+		fprintf(out, "predates this fix (in %u.%u.%u): upgrade%s\n",
+			fix->major, fix->minor, fix->micro,
+			strchr(version->version, ' ') ? ", unless the package backports it" : "");
+}
+
+static void finding_text(FILE *out, const struct ac_finding *f, bool first,
+			 const struct ac_qemu_version *version)
 {
 	const struct ac_pattern *p = f->pattern;
 	fprintf(out, "%s: %s (%s confidence)\n", first ? "VERDICT" : "ALSO", p->id,
@@ -35,14 +72,17 @@ static void finding_text(FILE *out, const struct ac_finding *f, bool first)
 	else
 		fprintf(out, "  Upstream:     %s\n", p->fix_title);
 	fprintf(out, "  Affects:      %s\n", p->affected);
+	fix_in_build_text(out, p, version);
 	fprintf(out, "  Replay:       aiocore reproduce %s\n", p->id);
 	fprintf(out, "  Docs:         docs/patterns/%s.md\n\n", p->id);
 }
 
-static void finding_json(struct ac_json *j, const struct ac_finding *f)
+static void finding_json(struct ac_json *j, const struct ac_finding *f,
+			 const struct ac_qemu_version *version)
 {
 	const struct ac_pattern *p = f->pattern;
 	char text[96];
+	enum fix_in_build state = fix_in_build(p, version);
 	ac_json_object_begin(j);
 	ac_json_field_string(j, "id", p->id);
 	ac_json_field_string(j, "title", p->title);
@@ -66,8 +106,17 @@ static void finding_json(struct ac_json *j, const struct ac_finding *f)
 	ac_json_object_begin(j);
 	ac_json_field_string(j, "commit", p->fix_commit);
 	ac_json_field_string(j, "title", p->fix_title);
+	if (p->fixed_in) {
+		snprintf(text, sizeof(text), "%u.%u.%u", p->fixed_in->major,
+			 p->fixed_in->minor, p->fixed_in->micro);
+		ac_json_field_string(j, "release", text);
+	} else {
+		ac_json_field_string(j, "release", NULL);
+	}
 	ac_json_object_end(j);
 	ac_json_field_string(j, "affected", p->affected);
+	ac_json_field_bool_opt(j, "fix_in_build", state != FIX_UNKNOWN,
+			       state == FIX_IN_BUILD);
 	snprintf(text, sizeof(text), "aiocore reproduce %s", p->id);
 	ac_json_field_string(j, "reproduce", text);
 	snprintf(text, sizeof(text), "docs/patterns/%s.md", p->id);
@@ -85,6 +134,13 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 	if (err)
 		return err;
 	*result = findings.n ? AC_VIEW_FOUND : AC_VIEW_OK;
+	/* Unknown (not QEMU, the reference runtime, no file) is no error. */
+	struct ac_qemu_version version_buf, *version = &version_buf;
+	err = ac_qemu_version_read(prog->target, &version_buf);
+	if (err) {
+		ac_error_destroy(err);
+		version = NULL;
+	}
 
 	size_t n_bhs = 0, n_requests = 0, n_pools = 0;
 	for (size_t i = 0; i < a.contexts.n; i++) {
@@ -102,12 +158,13 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		ac_json_field_string(&j, "target", ac_target_name(prog->target));
 		ac_json_field_string(&j, "arch", ac_target_arch_name(prog->target));
 		ac_json_field_uint(&j, "threads", ac_target_thread_count(prog->target));
+		ac_json_field_string(&j, "qemu_version", version ? version->version : NULL);
 		ac_json_field_string(&j, "verdict",
 				     findings.n ? findings.items[0].pattern->id : "none");
 		ac_json_key(&j, "findings");
 		ac_json_array_begin(&j);
 		for (size_t i = 0; i < findings.n; i++)
-			finding_json(&j, &findings.items[i]);
+			finding_json(&j, &findings.items[i], version);
 		ac_json_array_end(&j);
 		ac_json_key(&j, "checked");
 		ac_json_array_begin(&j);
@@ -125,12 +182,15 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		ac_json_object_end(&j);
 		ac_json_finish(&j);
 	} else {
-		fprintf(out, "%s: %s, %zu threads\n\n", ac_target_name(prog->target),
+		fprintf(out, "%s: %s, %zu threads\n", ac_target_name(prog->target),
 			ac_target_arch_name(prog->target), ac_target_thread_count(prog->target));
+		if (version)
+			fprintf(out, "QEMU: %s (from the executable)\n", version->line);
+		fputc('\n', out);
 		if (!findings.n)
 			fprintf(out, "VERDICT: no known hang pattern\n\n");
 		for (size_t i = 0; i < findings.n; i++)
-			finding_text(out, &findings.items[i], i == 0);
+			finding_text(out, &findings.items[i], i == 0, version);
 		fprintf(out, "Checked %zu AioContext%s, %zu BH%s, %zu thread pool%s (%zu request%s):\n",
 			a.contexts.n, a.contexts.n == 1 ? "" : "s", n_bhs, n_bhs == 1 ? "" : "s",
 			n_pools, n_pools == 1 ? "" : "s", n_requests, n_requests == 1 ? "" : "s");

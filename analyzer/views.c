@@ -9,7 +9,8 @@ static const struct ac_view views[] = {
 	{ "diagnose", "run every pattern rule: verdict, evidence, upstream fix",
 	  "Run every hang-pattern rule and print the verdict: the pattern, its\n"
 	  "evidence as 'what = value @address (thread, frame)', the upstream fix,\n"
-	  "the QEMU versions it affects and the command that replays it.\n"
+	  "the QEMU versions it affects, whether the executable's QEMU release\n"
+	  "already has that fix, and the command that replays it.\n"
 	  "Exit code 3 when a pattern is found, 0 when none.\n",
 	  ac_view_diagnose, true },
 	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread",
