@@ -26,12 +26,21 @@ static bool is_poll_function(const char *symbol)
 	       !strcmp(name, "qemu_poll_ns");
 }
 
+/* A context found again is not added twice; its found_as lists each way. */
 static struct ac_aio_context *add_context(struct ac_context_list *list,
 					  uint64_t address, const char *found_as)
 {
-	for (size_t i = 0; i < list->n; i++)
-		if (list->items[i].obj.address == address)
-			return &list->items[i];
+	for (size_t i = 0; i < list->n; i++) {
+		struct ac_aio_context *ctx = &list->items[i];
+		if (ctx->obj.address != address)
+			continue;
+		char *more;
+		if (asprintf(&more, "%s; %s", ctx->found_as, found_as) >= 0) {
+			free(ctx->found_as);
+			ctx->found_as = more;
+		}
+		return ctx;
+	}
 	if (list->n >= MAX_CONTEXTS)
 		return NULL;
 	struct ac_aio_context *grown = realloc(list->items,
@@ -173,6 +182,56 @@ static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 	free(words);
 }
 
+/*
+ * Threads name contexts too: an IOThread's thread runs iothread_run(IOThread *)
+ * and any poller's aio_poll(ctx) says which context it polls.  Each pointer
+ * is checked like a scan candidate, so a wild frame value adds nothing.
+ */
+static void add_from_threads(struct ac_program *prog, const struct ac_type *type,
+			     struct ac_context_list *list)
+{
+	static const char *const iothread_vars[] = { "iothread", "opaque" };
+	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+		const struct ac_backtrace *bt = ac_program_backtrace(prog, i);
+		long run = ac_backtrace_find_function(bt, "iothread_run");
+		uint64_t address = 0, ctx_address = 0;
+		char found_as[64];
+		struct ac_error *err = NULL;
+		for (size_t v = 0; run >= 0 && !address && v < 2; v++) {
+			ac_error_destroy(err);
+			err = ac_frame_variable_uint(prog, i, (size_t)run, iothread_vars[v],
+						     &address);
+		}
+		if (run >= 0 && !err && address) {
+			struct ac_object iothread;
+			err = ac_object_at(prog, "IOThread", "iothread_run", address, &iothread);
+			if (!err)
+				err = ac_object_member_uint(prog, &iothread, "ctx", &ctx_address);
+			if (!err && ctx_address && plausible_context(prog, type, ctx_address)) {
+				snprintf(found_as, sizeof(found_as), "IOThread 0x%" PRIx64
+					 " (iothread_run, thread %d)", address,
+					 ac_target_thread(prog->target, i)->tid);
+				struct ac_aio_context *c = add_context(list, ctx_address, found_as);
+				if (c && !c->is_main && !c->is_iohandler) {
+					c->is_iothread = true;
+					c->iothread_index = i;
+				}
+			}
+		}
+		ac_error_destroy(err);
+		long poll = ac_backtrace_find_function(bt, "aio_poll");
+		if (poll < 0)
+			continue;
+		err = ac_frame_variable_uint(prog, i, (size_t)poll, "ctx", &ctx_address);
+		if (!err && ctx_address && plausible_context(prog, type, ctx_address)) {
+			snprintf(found_as, sizeof(found_as), "aio_poll(ctx) of thread %d",
+				 ac_target_thread(prog->target, i)->tid);
+			add_context(list, ctx_address, found_as);
+		}
+		ac_error_destroy(err);
+	}
+}
+
 /* Read a member into *value; a missing member only clears *has. */
 static void read_optional(struct ac_program *prog, struct ac_aio_context *ctx,
 			  const char *path, bool *has, uint64_t *value)
@@ -278,8 +337,12 @@ static void find_homes(struct ac_program *prog, struct ac_context_list *list)
 	size_t n = ac_target_thread_count(prog->target);
 	long main_thread = -1, main_fn = -1;
 	size_t n_iothreads = 0, iothread = 0;
+	/* Running a coroutine, the main loop's thread shows neither. */
+	long process_thread = -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct ac_backtrace *bt = ac_program_backtrace(prog, i);
+		if (ac_target_thread(prog->target, i)->tid == ac_target_process_id(prog->target))
+			process_thread = (long)i;
 		if (!bt)
 			continue;
 		if (main_thread < 0 && ac_backtrace_find_function(bt, "main_loop_wait") >= 0)
@@ -317,11 +380,16 @@ static void find_homes(struct ac_program *prog, struct ac_context_list *list)
 		struct ac_aio_context *ctx = &list->items[c];
 		if (ctx->home_tid)
 			continue;
-		if (ctx->is_main || ctx->is_iohandler) {
+		if (ctx->is_iothread) {
+			set_home(prog, ctx, ctx->iothread_index, "runs iothread_run(IOThread)");
+		} else if (ctx->is_main || ctx->is_iohandler) {
 			if (main_thread >= 0)
 				set_home(prog, ctx, (size_t)main_thread, "runs main_loop_wait");
 			else if (main_fn >= 0)
 				set_home(prog, ctx, (size_t)main_fn, "runs main()");
+			else if (process_thread >= 0)
+				set_home(prog, ctx, (size_t)process_thread,
+					 "the process's main thread");
 		} else if (n_iothreads == 1 && n_other == 1) {
 			set_home(prog, ctx, iothread, "the only thread in iothread_run");
 		}
@@ -339,6 +407,7 @@ struct ac_error *ac_aio_contexts_find(struct ac_program *prog,
 	struct ac_context_list list = { 0 };
 	add_static(prog, &list, "qemu_aio_context", "qemu_get_aio_context", true);
 	add_static(prog, &list, "iohandler_ctx", "iohandler_get_aio_context", false);
+	add_from_threads(prog, &type, &list);
 	scan_memory(prog, &list);
 	for (size_t i = 0; i < list.n; i++)
 		list.items[i].obj.type = type;
@@ -375,5 +444,7 @@ const char *ac_aio_context_role(const struct ac_aio_context *ctx)
 		return "main loop (qemu_aio_context)";
 	if (ctx->is_iohandler)
 		return "iohandler_ctx";
+	if (ctx->is_iothread)
+		return "IOThread";
 	return "other (IOThread or block node)";
 }

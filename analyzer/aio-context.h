@@ -2,8 +2,9 @@
 /*
  * AioContexts.  QEMU keeps no list of them: they are found from the
  * statics qemu_aio_context and iohandler_ctx, and by scanning writable
- * memory for GSources whose source_funcs is &aio_source_funcs (IOThread
- * contexts, block nodes' contexts).  Each is decoded by member name, with
+ * the threads (iothread_run's IOThread, aio_poll's ctx), and by scanning
+ * writable memory for GSources whose source_funcs is &aio_source_funcs
+ * (block nodes' contexts).  Each is decoded by member name, with
  * the fallbacks the QEMU generations need, and tied to the thread that
  * polls it.
  */
@@ -21,6 +22,8 @@ struct ac_aio_context {
 	struct ac_object obj;
 	char *found_as;              /* "qemu_aio_context", "memory scan", ... */
 	bool is_main, is_iohandler;
+	bool is_iothread;            /* IOThread.ctx of a thread in iothread_run */
+	size_t iothread_index;       /* ... that thread */
 
 	bool has_notify_me;          /* 2.4+; 2.1 has `dispatching` */
 	uint32_t notify_me;

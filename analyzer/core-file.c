@@ -23,6 +23,7 @@ enum {
 	PRSTATUS_CURSIG = 12,
 	PRSTATUS_PID = 32,
 	PRSTATUS_REGS = 112,
+	PRPSINFO_PID = 24,
 	PRPSINFO_FNAME = 40,
 	PRPSINFO_PSARGS = 56,
 	X86_64_NREGS = 27,
@@ -224,6 +225,8 @@ static struct ac_error *read_notes(struct ac_core *core, size_t phnum)
 				err = add_thread(core, desc, nhdr.n_descsz);
 			} else if (is_core && nhdr.n_type == NT_PRPSINFO &&
 				   nhdr.n_descsz >= PRPSINFO_PSARGS + 80) {
+				memcpy(&core->process_id, desc + PRPSINFO_PID,
+				       sizeof(core->process_id));
 				memcpy(core->process_name, desc + PRPSINFO_FNAME, 16);
 				memcpy(core->process_args, desc + PRPSINFO_PSARGS, 80);
 			} else if (is_core && nhdr.n_type == NT_AUXV) {

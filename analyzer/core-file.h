@@ -46,6 +46,7 @@ struct ac_core {
 	struct ac_core_file_entry *files;   /* NT_FILE */
 	size_t n_files;
 
+	pid_t process_id;                   /* NT_PRPSINFO pr_pid; 0 if none */
 	char process_name[17];              /* NT_PRPSINFO pr_fname */
 	char process_args[81];              /* NT_PRPSINFO pr_psargs */
 	int signal;                         /* pr_cursig of the first thread */

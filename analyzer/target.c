@@ -27,6 +27,7 @@ struct ac_target {
 	struct ac_core *core;
 	char *temp_path;           /* decompressed copy of the core */
 	struct ac_live *live;
+	pid_t process_id;
 	const struct ac_thread *threads;
 	size_t n_threads;
 	enum ac_arch arch;
@@ -452,6 +453,7 @@ static struct ac_error *open_live(struct ac_target *target,
 	if (err)
 		return err;
 	target->arch = target->live->arch;
+	target->process_id = config->pid;
 	target->threads = target->live->threads;
 	target->n_threads = target->live->n_threads;
 	dwfl_report_begin(target->dwfl);
@@ -552,6 +554,11 @@ void ac_target_destroy(struct ac_target *target)
 const char *ac_target_name(const struct ac_target *target)
 {
 	return target->name;
+}
+
+pid_t ac_target_process_id(const struct ac_target *target)
+{
+	return target->core ? target->core->process_id : target->process_id;
 }
 
 enum ac_arch ac_target_arch(const struct ac_target *target)

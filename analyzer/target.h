@@ -68,6 +68,8 @@ void ac_target_destroy(struct ac_target *target);
 
 /* Where the image came from, for messages: the core's path or "pid N". */
 const char *ac_target_name(const struct ac_target *target);
+/* The process id (its main thread's tid); 0 when the core does not say. */
+pid_t ac_target_process_id(const struct ac_target *target);
 enum ac_arch ac_target_arch(const struct ac_target *target);
 const char *ac_target_arch_name(const struct ac_target *target);
 unsigned ac_target_pointer_size(const struct ac_target *target);

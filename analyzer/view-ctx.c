@@ -36,7 +36,9 @@ static void print_json(struct ac_json *j, const struct ac_aio_context *c)
 {
 	ac_json_object_begin(j);
 	ac_json_field_address(j, "address", c->obj.address);
-	ac_json_field_string(j, "role", c->is_main ? "main" : c->is_iohandler ? "iohandler" : "other");
+	ac_json_field_string(j, "role", c->is_main ? "main"
+				: c->is_iohandler ? "iohandler"
+				: c->is_iothread ? "iothread" : "other");
 	ac_json_field_string(j, "found_as", c->found_as);
 	ac_json_field_uint_opt(j, "notify_me", c->has_notify_me, c->notify_me);
 	ac_json_field_bool_opt(j, "notified", c->has_notified, c->notified);

@@ -136,25 +136,32 @@ class Views(unittest.TestCase):
             with self.subTest(profile=profile):
                 d = self.view("ctx", runtimecores.core("lost-completion", profile))
                 roles = sorted(c["role"] for c in d["contexts"])
-                self.assertEqual(roles, ["iohandler", "main", "other"])
+                self.assertEqual(roles, ["iohandler", "iothread", "main"])
                 main = [c for c in d["contexts"] if c["role"] == "main"][0]
                 self.assertIsNotNone(main["home_tid"])
                 self.assertTrue(main["home_sleeping_in_poll"])
                 self.assertNotEqual(main["thread_pool"], "0x0")
-                other = [c for c in d["contexts"] if c["role"] == "other"][0]
-                self.assertIn("memory scan", other["found_as"])
-                self.assertIsNotNone(other["home_tid"])
-                self.assertIn("aio_poll", other["blocked_in"])
+                self.assertRegex(main["found_as"], r"^qemu_aio_context; .*memory scan$")
+                # The IOThread's context: from its thread's iothread_run
+                # frame, and independently from the memory scan.
+                io = [c for c in d["contexts"] if c["role"] == "iothread"][0]
+                self.assertRegex(io["found_as"],
+                                 r"^IOThread 0x[0-9a-f]+ \(iothread_run, thread (\d+)\)"
+                                 r"; .*memory scan$")
+                self.assertIsNotNone(io["home_tid"])
+                self.assertIn(f"thread {io['home_tid']})", io["found_as"])
+                self.assertIn("aio_poll", io["blocked_in"])
 
     def test_memory_scan_finds_no_phantom_context(self):
         # Mid-flight cores have &aio_source_funcs in stack locals: those
-        # words must not become AioContexts.
+        # words must not become AioContexts.  The third context is the
+        # runtime's IOThread, named through its iothread_run frame.
         for profile in runtimecores.PROFILES:
             for variant in ("fixed", "nested-poll"):
                 with self.subTest(profile=profile, variant=variant):
                     d = self.view("ctx", runtimecores.core(variant, profile))
                     self.assertEqual(sorted(c["role"] for c in d["contexts"]),
-                                     ["iohandler", "main", "other"], d)
+                                     ["iohandler", "iothread", "main"], d)
                     self.assertEqual(d["notes"], [])
 
     def test_ctx_filter(self):
