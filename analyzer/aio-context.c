@@ -6,6 +6,7 @@
 
 #include "aio-context.h"
 #include "frame-variable.h"
+#include "thread-pool.h"
 
 /* Guest RAM is one huge mapping; AioContexts live in the heap. */
 #define SCAN_MAX_REGION (256ULL << 20)
@@ -116,10 +117,11 @@ static bool plausible_context(struct ac_program *prog, const struct ac_type *typ
 		ac_error_destroy(err);
 		return true;
 	}
-	struct ac_object pool_ptr, p;
-	err = ac_object_member(prog, &ctx, "thread_pool", &pool_ptr, NULL);
-	if (!err)
-		err = ac_object_deref(prog, &pool_ptr, &p);
+	/* Not a deref of the member: AioContext's CU has the pool type opaque,
+	 * and completing it by name alone indexes every CU of the executable. */
+	struct ac_object p;
+	const char *type_name;
+	err = ac_thread_pool_object(prog, pool, &p, &type_name);
 	if (!err)
 		err = ac_object_member_uint(prog, &p, "ctx", &back);
 	bool ok = !err && back == address;

@@ -6,6 +6,7 @@
 
 #include "bh.h"
 #include "list-walk.h"
+#include "thread-pool.h"
 
 /* Functions of util/async.c, whose CU defines QEMUBH. */
 #define ASYNC_HINT "aio_bh_poll"
@@ -257,11 +258,10 @@ struct ac_error *ac_bhs_decode(struct ac_program *prog,
 	if (ctx->co_schedule_bh)
 		add_bh(prog, &list, &fv, ctx->co_schedule_bh, "AioContext.co_schedule_bh");
 	if (ctx->thread_pool) {
-		struct ac_object pool_ptr, pool;
+		struct ac_object pool;
+		const char *type_name;
 		uint64_t completion_bh;
-		err = ac_object_member(prog, &ctx->obj, "thread_pool", &pool_ptr, NULL);
-		if (!err)
-			err = ac_object_deref(prog, &pool_ptr, &pool);
+		err = ac_thread_pool_object(prog, ctx->thread_pool, &pool, &type_name);
 		if (!err)
 			err = ac_object_member_uint(prog, &pool, "completion_bh", &completion_bh);
 		if (!err && completion_bh)

@@ -10,6 +10,7 @@
 #include "jmpbuf.h"
 #include "list-walk.h"
 #include "object.h"
+#include "thread-pool.h"
 
 /* A function of util/qemu-coroutine.c, whose CU has struct Coroutine. */
 #define COROUTINE_HINT "qemu_coroutine_enter"
@@ -504,10 +505,13 @@ static void collect_pool(struct ac_program *prog, const struct ac_object *ctx,
 {
 	struct ac_object pool, elem;
 	bool is_null;
-	struct ac_error *err = ac_object_member_deref(prog, ctx, "thread_pool", &pool,
-						      &is_null);
-	if (!err && is_null)
+	uint64_t pool_address;
+	const char *type_name;
+	struct ac_error *err = ac_object_member_uint(prog, ctx, "thread_pool", &pool_address);
+	if (!err && !pool_address)
 		return;
+	if (!err)
+		err = ac_thread_pool_object(prog, pool_address, &pool, &type_name);
 	if (!err)
 		err = ac_object_member_deref(prog, &pool, "head.lh_first", &elem, &is_null);
 	if (err) {

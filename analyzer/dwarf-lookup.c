@@ -182,6 +182,7 @@ struct module {
 	Dwarf *dbg;
 	Dwarf_Addr bias;
 	bool syms_indexed;
+	bool full_symtab;       /* has local symbols: .symtab, not .dynsym alone */
 	struct htab syms;       /* symbol name -> symtab index */
 	bool full_indexed;
 	struct name_index full;
@@ -520,6 +521,8 @@ static struct ac_error *module_syms(struct module *m)
 							   NULL);
 		if (!name || !*name || !sym_wanted(&sym))
 			continue;
+		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
+			m->full_symtab = true;
 		struct hent *e = htab_add(&m->syms, name);
 		if (!e)
 			return no_memory();
@@ -829,9 +832,17 @@ static struct ac_error *find_variable(struct ac_dwarf *dw, const char *name,
 				       name);
 	}
 
-	/* No symbol: search the DWARF of every module. */
+	/*
+	 * No symbol: search the DWARF of the modules whose symbol table could
+	 * have missed it (.dynsym only).  With a full .symtab a variable
+	 * without a symbol has no storage to read, and indexing every CU of
+	 * a QEMU executable to learn that costs more than the whole diagnosis
+	 * (a tool has no BQL).
+	 */
 	for (size_t i = 0; i < dw->nmodules; i++) {
 		m = &dw->modules[i];
+		if (m->full_symtab)
+			continue;
 		ni = module_full_index(dw, m, &err);
 		if (err)
 			return err;

@@ -171,8 +171,8 @@ static struct ac_error *add_timer_events(struct ac_program *prog, struct ac_even
 			err = ac_object_read_uint(prog, &elem, &ptr);
 			if (!err && !ptr)
 				continue;
-			if (!err)
-				err = ac_object_deref(prog, &elem, &tl);
+			/* Not a deref: the pointer's type is opaque in this CU. */
+			tl = (struct ac_object){ .address = ptr, .type = tl_type };
 			if (!err)
 				err = ac_object_member(prog, &tl, "timers_done_ev", &done, NULL);
 			if (err) {
@@ -185,10 +185,12 @@ static struct ac_error *add_timer_events(struct ac_program *prog, struct ac_even
 			int64_t clock_ok;
 			const char *clock = NULL;
 			struct ac_error *e = ac_dwarf_enumerator(prog->dwarf, "QEMUClockType",
-								 "QEMU_CLOCK_REALTIME", NULL, &clock_ok);
+								 "QEMU_CLOCK_REALTIME", "timerlist_new",
+								 &clock_ok);
 			if (!e) {
 				struct ac_type clock_type;
-				e = ac_dwarf_find_type(prog->dwarf, "QEMUClockType", NULL, &clock_type);
+				e = ac_dwarf_find_type(prog->dwarf, "QEMUClockType", "timerlist_new",
+						       &clock_type);
 				if (!e)
 					clock = ac_dwarf_enumerator_name(prog->dwarf, &clock_type,
 									 (int64_t)i);

@@ -106,8 +106,16 @@ static bool read_bql(struct ac_program *prog, struct ac_object *mutex, const cha
 		     uint64_t *owner)
 {
 	for (size_t i = 0; i < sizeof(bql_names) / sizeof(bql_names[0]); i++) {
-		struct ac_error *err = ac_object_variable(prog, bql_names[i].name, bql_names[i].hint,
-							  mutex);
+		/* Tools (qemu-img, qemu-io) have no BQL: the symbol table says so
+		 * at once, where a missing hint function would index every CU. */
+		struct ac_variable any;
+		struct ac_error *err = ac_dwarf_find_variable(prog->dwarf, bql_names[i].name,
+							      NULL, &any);
+		if (err) {
+			ac_error_destroy(err);
+			continue;
+		}
+		err = ac_object_variable(prog, bql_names[i].name, bql_names[i].hint, mutex);
 		if (err) {
 			ac_error_destroy(err);
 			continue;

@@ -95,13 +95,16 @@ static void follow_to_coroutine(struct ac_program *prog, struct ac_pool_element 
 		if (strcmp(e->cb_name, chains[i].cb))
 			continue;
 		struct ac_object holder, co;
-		bool is_null;
+		uint64_t co_address = 0;
 		struct ac_error *err = ac_object_at(prog, chains[i].type, chains[i].cb,
 						    e->opaque, &holder);
 		if (!err)
-			err = ac_object_member_deref(prog, &holder, chains[i].member, &co,
-						     &is_null);
-		if (!err && !is_null) {
+			err = ac_object_member_uint(prog, &holder, chains[i].member, &co_address);
+		/* Coroutine is opaque here: complete it from its own CU. */
+		if (!err && co_address)
+			err = ac_object_at(prog, "Coroutine", "qemu_coroutine_enter", co_address,
+					   &co);
+		if (!err && co_address) {
 			e->coroutine = co.address;
 			err = ac_object_member_uint(prog, &co, "entry", &e->co_entry);
 			if (!err)
@@ -168,22 +171,59 @@ static void read_counts(struct ac_program *prog, const struct ac_object *pool,
 	}
 }
 
+/*
+ * "ThreadPoolAio" or "ThreadPool": what AioContext.thread_pool points to.
+ * Asking the pool's CU for a name it lacks would index every CU first.
+ */
+static const char *pool_type_name(struct ac_program *prog)
+{
+	struct ac_type ctx, pool;
+	struct ac_member member;
+	struct ac_error *err = ac_dwarf_find_type(prog->dwarf, "AioContext", "aio_context_new",
+						  &ctx);
+	if (!err)
+		err = ac_dwarf_member(prog->dwarf, &ctx, "thread_pool", &member, NULL);
+	if (!err)
+		err = ac_type_target(&member.type, &pool);
+	if (err) {
+		ac_error_destroy(err);
+		return NULL;
+	}
+	char *name = ac_type_name(&pool);
+	const char *known = NULL;
+	if (name && !strcmp(name, "struct ThreadPoolAio"))
+		known = "ThreadPoolAio";
+	else if (name && !strcmp(name, "struct ThreadPool"))
+		known = "ThreadPool";
+	free(name);
+	return known;
+}
+
+struct ac_error *ac_thread_pool_object(struct ac_program *prog, uint64_t address,
+				       struct ac_object *ret, const char **type_name)
+{
+	*type_name = pool_type_name(prog);
+	if (*type_name)
+		return ac_object_at(prog, *type_name, POOL_HINT, address, ret);
+	/* 10.0 renamed the AIO pool; its old name now means another pool. */
+	*type_name = "ThreadPoolAio";
+	struct ac_error *err = ac_object_at(prog, *type_name, POOL_HINT, address, ret);
+	if (err && err->code == AC_ERR_LOOKUP) {
+		ac_error_destroy(err);
+		*type_name = "ThreadPool";
+		err = ac_object_at(prog, *type_name, POOL_HINT, address, ret);
+	}
+	return err;
+}
+
 struct ac_error *ac_thread_pool_decode(struct ac_program *prog, uint64_t address,
 				       struct ac_thread_pool *ret)
 {
 	struct ac_thread_pool p = { .address = address };
 	struct ac_object pool;
-	/* 10.0 renamed the AIO pool; its old name now means another pool. */
-	struct ac_error *err = ac_object_at(prog, "ThreadPoolAio", POOL_HINT, address,
-					    &pool);
-	const char *element_type = "ThreadPoolElementAio";
-	p.type_name = "ThreadPoolAio";
-	if (err && err->code == AC_ERR_LOOKUP) {
-		ac_error_destroy(err);
-		err = ac_object_at(prog, "ThreadPool", POOL_HINT, address, &pool);
-		element_type = "ThreadPoolElement";
-		p.type_name = "ThreadPool";
-	}
+	struct ac_error *err = ac_thread_pool_object(prog, address, &pool, &p.type_name);
+	const char *element_type = strcmp(p.type_name, "ThreadPoolAio")
+					   ? "ThreadPoolElement" : "ThreadPoolElementAio";
 	uint64_t first;
 	if (!err)
 		err = ac_object_member_uint(prog, &pool, "ctx", &p.ctx);

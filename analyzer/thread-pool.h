@@ -52,6 +52,12 @@ struct ac_thread_pool {
 
 struct ac_error *ac_thread_pool_decode(struct ac_program *prog, uint64_t address,
 				       struct ac_thread_pool *ret);
+/*
+ * The pool at address as an object of its generation's type (*type_name),
+ * completed from the pool's own CU: cheap enough for validating candidates.
+ */
+struct ac_error *ac_thread_pool_object(struct ac_program *prog, uint64_t address,
+				       struct ac_object *ret, const char **type_name);
 void ac_thread_pool_deinit(struct ac_thread_pool *pool);
 
 #endif
