@@ -35,19 +35,12 @@ markers=(park_main park_in_cond_wait park_in_poll park_in_nanosleep
 	 park_in_sem_wait)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+. "$here/lib.sh"
 
 usage() {
 	sed -n '8,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 64
-}
-
-die() {
-	echo "threads.sh: error: $*" >&2
-	exit 1
-}
-
-say() {
-	echo "[$(date +%T)] $*" >&2
 }
 
 while [ $# -gt 0 ]; do
@@ -64,12 +57,7 @@ done
 
 aiocore=$(command -v "${AIOCORE:-aiocore}") ||
 	die "aiocore not found (set AIOCORE=/path/to/aiocore)"
-for t in gcc gcore gdb eu-stack hyperfine jq; do
-	command -v "$t" >/dev/null || die "$t is needed and not on PATH"
-done
-[ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is needed"
-[[ $(/usr/bin/time -v true 2>&1) == *'Maximum resident set size'* ]] ||
-	die "/usr/bin/time is not GNU time (no -v)"
+need_tools gcc gcore gdb eu-stack hyperfine jq
 
 # No tool may go to the network for debug info: same conditions for all.
 unset DEBUGINFOD_URLS
@@ -201,34 +189,12 @@ check_and_rss() {
 			grep -q "$m" "$work/$label.$tool.0.out" ||
 				die "$tool output on the $label core has no $m frame"
 		done
-		printf -v "rss_${tool//-/_}_$label" '%s' \
-			"$(printf '%s\n' "${rss[@]}" | sort -n | sed -n "$(( (rss_runs + 1) / 2 ))p")"
-		printf -v "minflt_${tool//-/_}_$label" '%s' \
-			"$(printf '%s\n' "${flt[@]}" | sort -n | sed -n "$(( (rss_runs + 1) / 2 ))p")"
+		printf -v "rss_${tool//-/_}_$label" '%s' "$(median "${rss[@]}")"
+		printf -v "minflt_${tool//-/_}_$label" '%s' "$(median "${flt[@]}")"
 		printf -v "rchar_${tool//-/_}_$label" '%s' \
 			"$(( $(rchar_of "${cmd[@]}") - sh_rchar ))"
 	done
 	say "$label: all ${#tools[@]} commands see the same $nthreads threads: $ref"
-}
-
-# time_all LABEL CORE: hyperfine, all the commands in one run.
-time_all() {
-	local label=$1 core=$2 tool args=()
-	for tool in "${tools[@]}"; do
-		cmd_of "$tool" "$core"
-		args+=(-n "$(name_of "$tool")" "$(printf '%q ' "${cmd[@]}")")
-	done
-	say "$label: hyperfine --warmup 1 --runs $runs (${#tools[@]} commands)"
-	hyperfine -N --style basic --warmup 1 --runs "$runs" \
-		--export-markdown "$work/$label.hf.md" \
-		--export-json "$work/$label.hf.json" "${args[@]}" >&2 ||
-		die "hyperfine failed on the $label core"
-}
-
-mean_ms() { # mean_ms LABEL TOOL
-	jq -r --arg t "$(name_of "$2")" \
-		'.results[] | select(.command == $t) | .mean * 1000' \
-		"$work/$1.hf.json"
 }
 
 declare -A core_size core_time
@@ -244,9 +210,6 @@ for label in small big; do
 done
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-
-mib() { awk "BEGIN { printf \"%.1f\", $1 / 1048576 }"; }
-kib_to_mib() { awk "BEGIN { printf \"%.1f\", $1 / 1024 }"; }
 
 report() {
 	local tool v s b
@@ -284,8 +247,8 @@ report() {
 	echo "| command | small: mean wall (ms) | big: mean wall (ms) | big / small | small: peak RSS (MiB) | big: peak RSS (MiB) |"
 	echo "|---|---:|---:|---:|---:|---:|"
 	for tool in "${tools[@]}"; do
-		s=$(printf %.1f "$(mean_ms small "$tool")")
-		b=$(printf %.1f "$(mean_ms big "$tool")")
+		s=$(printf %.1f "$(stat_ms small "$tool" mean)")
+		b=$(printf %.1f "$(stat_ms big "$tool" mean)")
 		v=rss_${tool//-/_}_small; local rs=${!v}
 		v=rss_${tool//-/_}_big; local rb=${!v}
 		echo "| $(name_of "$tool") | $s | $b | $(awk "BEGIN { printf \"%.2f\", $b / $s }")" \
@@ -320,9 +283,4 @@ report() {
 	done
 }
 
-if [ -n "$out" ]; then
-	report | tee "$out"
-else
-	report
-fi
-say "done"
+print_report
