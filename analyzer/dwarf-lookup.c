@@ -647,9 +647,17 @@ static struct ac_error *hint_cu(struct ac_dwarf *dw, const char *function,
 			h->cu = *cu;
 		}
 	}
-	/* Inlined everywhere or no symbol table: ask the DWARF. */
+	/*
+	 * No symbol table (.dynsym alone): ask the DWARF.  With a full .symtab
+	 * the function is absent from this build (a hint for another QEMU
+	 * generation) or inlined everywhere; the hint is then unknown, which
+	 * costs no correctness, where indexing every CU of a QEMU system
+	 * emulator costs more than the whole diagnosis.
+	 */
 	for (size_t i = 0; i < dw->nmodules && !h->module && !err; i++) {
 		struct module *m = &dw->modules[i];
+		if (m->full_symtab)
+			continue;
 		struct name_index *ni = module_full_index(dw, m, &err);
 		struct hent *f = ni ? htab_first(&ni->funcs, function) : NULL;
 		if (f && dwarf_diecu(&f->v.die, &h->cu, NULL, NULL))
