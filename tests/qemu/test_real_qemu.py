@@ -3,8 +3,9 @@
 10.0 (AIOCORE_QEMU_VERSION), built with debuginfo by build-qemu.sh, run for
 real and captured with gcore.
 
-- healthy: qemu-img convert mid-copy, and an idle qemu-storage-daemon with
-  an IOThread serving NBD, give no finding and decode as gdb reads them;
+- healthy: qemu-img convert mid-copy, an idle qemu-storage-daemon with an
+  IOThread serving NBD, and (7.2) qemu-system-x86_64 -M none with an
+  IOThread give no finding and decode as gdb reads them;
 - hung: gdb makes a worker skip the completion BH's schedule (lost
   completion) or the aio_notify() (lost notify), in qemu-io on the main
   context and in qemu-storage-daemon on an IOThread; diagnose must name the
@@ -253,6 +254,40 @@ class RealQemu(TempDirTestCase):
         qsd = exe("storage-daemon/qemu-storage-daemon")
         self.assertEqual(int(io[0]["address"], 16), int(gdb_print(
             qsd, core, f"/x ((IOThread *){iothread})->ctx"), 16))
+
+    def test_system_emulator_is_healthy(self):
+        """qemu-system-x86_64 (7.2 builds it): the version text, the BQL
+        read as gdb reads it, and every context with its home thread --
+        the main loop's two, the IOThread's and the QMP monitor's own
+        IOThread (which runs a GMainLoop, not aio_poll)."""
+        qemu = exe("qemu-system-x86_64")
+        if not os.path.exists(qemu):
+            self.skipTest(f"no system emulator in the QEMU {VERSION} build (7.2 only)")
+        sock = self.path("qmp.sock")
+        proc = subprocess.Popen([qemu, "-M", "none", "-nodefaults", "-display", "none",
+                                 "-accel", "tcg", "-object", "iothread,id=io0",
+                                 "-blockdev", f"driver=file,node-name=f0,filename={self.data}",
+                                 "-qmp", f"unix:{sock},server=on,wait=off"],
+                                stdout=subprocess.DEVNULL)
+        self.pids.append(proc.pid)
+        self.wait_for(sock)
+        core = gcore(proc.pid, self.path("system"))
+        code, diag = self.diagnose(core)
+        self.assertEqual(code, 0, diag["findings"])
+        self.assertTrue(diag["qemu_version"].startswith(VERSION + "."), diag["qemu_version"])
+        self.assertIn("bql-poll-cycle: qemu_global_mutex is free", diag["checked"])
+        self.assertEqual(gdb_print(qemu, core, "qemu_global_mutex.lock.__data.__owner"), "0")
+        ctxs = view_json("ctx", core)["contexts"]
+        self.assertEqual(sorted(c["role"] for c in ctxs),
+                         ["iohandler", "iothread", "iothread", "main"], ctxs)
+        for c in ctxs:
+            self.assertIsNotNone(c["home_tid"], c)
+            self.assertTrue(c["home_sleeping_in_poll"], c)
+            if c["role"] == "iothread":
+                iothread = re.search(r"IOThread (0x[0-9a-f]+)", c["found_as"]).group(1)
+                self.assertEqual(int(c["address"], 16), int(gdb_print(
+                    qemu, core, f"/x ((IOThread *){iothread})->ctx"), 16))
+        self.check_gdb_parity(qemu, core)
 
     # --- hung -------------------------------------------------------------
     def check_lost_completion(self, core, home_tid):
