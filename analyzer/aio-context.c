@@ -184,56 +184,6 @@ static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 	free(words);
 }
 
-/*
- * Threads name contexts too: an IOThread's thread runs iothread_run(IOThread *)
- * and any poller's aio_poll(ctx) says which context it polls.  Each pointer
- * is checked like a scan candidate, so a wild frame value adds nothing.
- */
-static void add_from_threads(struct ac_program *prog, const struct ac_type *type,
-			     struct ac_context_list *list)
-{
-	static const char *const iothread_vars[] = { "iothread", "opaque" };
-	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
-		const struct ac_backtrace *bt = ac_program_backtrace(prog, i);
-		long run = ac_backtrace_find_function(bt, "iothread_run");
-		uint64_t address = 0, ctx_address = 0;
-		char found_as[64];
-		struct ac_error *err = NULL;
-		for (size_t v = 0; run >= 0 && !address && v < 2; v++) {
-			ac_error_destroy(err);
-			err = ac_frame_variable_uint(prog, i, (size_t)run, iothread_vars[v],
-						     &address);
-		}
-		if (run >= 0 && !err && address) {
-			struct ac_object iothread;
-			err = ac_object_at(prog, "IOThread", "iothread_run", address, &iothread);
-			if (!err)
-				err = ac_object_member_uint(prog, &iothread, "ctx", &ctx_address);
-			if (!err && ctx_address && plausible_context(prog, type, ctx_address)) {
-				snprintf(found_as, sizeof(found_as), "IOThread 0x%" PRIx64
-					 " (iothread_run, thread %d)", address,
-					 ac_target_thread(prog->target, i)->tid);
-				struct ac_aio_context *c = add_context(list, ctx_address, found_as);
-				if (c && !c->is_main && !c->is_iohandler) {
-					c->is_iothread = true;
-					c->iothread_index = i;
-				}
-			}
-		}
-		ac_error_destroy(err);
-		long poll = ac_backtrace_find_function(bt, "aio_poll");
-		if (poll < 0)
-			continue;
-		err = ac_frame_variable_uint(prog, i, (size_t)poll, "ctx", &ctx_address);
-		if (!err && ctx_address && plausible_context(prog, type, ctx_address)) {
-			snprintf(found_as, sizeof(found_as), "aio_poll(ctx) of thread %d",
-				 ac_target_thread(prog->target, i)->tid);
-			add_context(list, ctx_address, found_as);
-		}
-		ac_error_destroy(err);
-	}
-}
-
 /* Read a member into *value; a missing member only clears *has. */
 static void read_optional(struct ac_program *prog, struct ac_aio_context *ctx,
 			  const char *path, bool *has, uint64_t *value)
@@ -330,6 +280,60 @@ static void set_home(struct ac_program *prog, struct ac_aio_context *ctx,
 }
 
 /*
+ * Threads name contexts too: an IOThread's thread runs iothread_run(IOThread *)
+ * and any poller's aio_poll(ctx) says which context it polls, and is its
+ * home.  Each pointer is checked like a scan candidate, so a wild frame
+ * value adds nothing.
+ */
+static void add_from_threads(struct ac_program *prog, const struct ac_type *type,
+			     struct ac_context_list *list)
+{
+	static const char *const iothread_vars[] = { "iothread", "opaque" };
+	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+		const struct ac_backtrace *bt = ac_program_backtrace(prog, i);
+		long run = ac_backtrace_find_function(bt, "iothread_run");
+		uint64_t address = 0, ctx_address = 0;
+		char found_as[64];
+		struct ac_error *err = NULL;
+		for (size_t v = 0; run >= 0 && !address && v < 2; v++) {
+			ac_error_destroy(err);
+			err = ac_frame_variable_uint(prog, i, (size_t)run, iothread_vars[v],
+						     &address);
+		}
+		if (run >= 0 && !err && address) {
+			struct ac_object iothread;
+			err = ac_object_at(prog, "IOThread", "iothread_run", address, &iothread);
+			if (!err)
+				err = ac_object_member_uint(prog, &iothread, "ctx", &ctx_address);
+			if (!err && ctx_address && plausible_context(prog, type, ctx_address)) {
+				snprintf(found_as, sizeof(found_as), "IOThread 0x%" PRIx64
+					 " (iothread_run, thread %d)", address,
+					 ac_target_thread(prog->target, i)->tid);
+				struct ac_aio_context *c = add_context(list, ctx_address, found_as);
+				if (c && !c->is_main && !c->is_iohandler) {
+					c->is_iothread = true;
+					c->iothread_index = i;
+				}
+			}
+		}
+		ac_error_destroy(err);
+		long poll = ac_backtrace_find_function(bt, "aio_poll");
+		if (poll < 0)
+			continue;
+		err = ac_frame_variable_uint(prog, i, (size_t)poll, "ctx", &ctx_address);
+		if (!err && ctx_address && plausible_context(prog, type, ctx_address)) {
+			snprintf(found_as, sizeof(found_as), "aio_poll(ctx) of thread %d",
+				 ac_target_thread(prog->target, i)->tid);
+			/* The best home: the thread polling it right now. */
+			struct ac_aio_context *c = add_context(list, ctx_address, found_as);
+			if (c && !c->home_tid)
+				set_home(prog, c, i, "polls it: aio_poll(ctx)");
+		}
+		ac_error_destroy(err);
+	}
+}
+
+/*
  * The main loop's thread polls qemu_aio_context and iohandler_ctx.  An
  * IOThread's context is polled by the thread in iothread_run; with several
  * of them the pairing needs the frame's argument and is left unknown.
@@ -356,23 +360,7 @@ static void find_homes(struct ac_program *prog, struct ac_context_list *list)
 			iothread = i;
 		}
 	}
-	/* Best: the ctx argument of a thread's innermost aio_poll(). */
-	for (size_t i = 0; i < n; i++) {
-		const struct ac_backtrace *bt = ac_program_backtrace(prog, i);
-		long poll = ac_backtrace_find_function(bt, "aio_poll");
-		uint64_t address;
-		if (poll < 0)
-			continue;
-		struct ac_error *err = ac_frame_variable_uint(prog, i, (size_t)poll, "ctx",
-							      &address);
-		if (err) {
-			ac_error_destroy(err);
-			continue;
-		}
-		for (size_t c = 0; c < list->n; c++)
-			if (list->items[c].obj.address == address && !list->items[c].home_tid)
-				set_home(prog, &list->items[c], i, "polls it: aio_poll(ctx)");
-	}
+	/* The threads in aio_poll() were made homes by add_from_threads(). */
 	size_t n_other = 0;
 	for (size_t c = 0; c < list->n; c++)
 		if (!list->items[c].is_main && !list->items[c].is_iohandler &&
