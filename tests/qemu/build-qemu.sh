@@ -33,6 +33,14 @@ esac
 
 top=$cache/qemu-$version
 build=$top/build
+mkdir -p "$top"
+# One builder per version: a second run (another build directory's test
+# suite, CI beside a developer) waits, then finds the build done.
+exec 9>"$top.lock"
+if ! flock -n 9; then
+	echo "== QEMU $version: waiting for another build of it to finish" >&2
+	flock 9
+fi
 # The stamp names what the build holds: a cache of an older layout rebuilds.
 stamp=$build/.aiocore-built-2
 if [ -f "$stamp" ]; then
