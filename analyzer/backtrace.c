@@ -101,8 +101,7 @@ static bool add_frames(struct unwind *u, Dwarf_Addr pc, Dwarf_Addr lookup_pc,
 	GElf_Off sym_offset = 0;
 	GElf_Sym sym;
 	if (mod)
-		sym_name = dwfl_module_addrinfo(mod, lookup_pc, &sym_offset, &sym,
-						NULL, NULL, NULL);
+		sym_name = ac_target_addrinfo(u->target, mod, lookup_pc, &sym_offset, &sym);
 
 	/* Source position of the innermost entry. */
 	char *file = NULL;

@@ -36,6 +36,16 @@ struct ac_target {
 	char **warnings;
 	size_t n_warnings;
 	const struct ac_thread *pseudo;  /* served as AC_PSEUDO_TID */
+	struct symbol_memo *memo;        /* ac_target_addrinfo's answers */
+	size_t memo_size, memo_used;     /* slots (a power of 2), used */
+};
+
+struct symbol_memo {
+	Dwfl_Module *mod;                /* NULL: a free slot */
+	uint64_t pc;
+	const char *name;
+	GElf_Off offset;
+	GElf_Sym sym;
 };
 
 void ac_target_warn(struct ac_target *target, const char *fmt, ...)
@@ -547,6 +557,7 @@ void ac_target_destroy(struct ac_target *target)
 	for (size_t i = 0; i < target->n_warnings; i++)
 		free(target->warnings[i]);
 	free(target->warnings);
+	free(target->memo);
 	free(target->name);
 	free(target);
 }
@@ -554,6 +565,55 @@ void ac_target_destroy(struct ac_target *target)
 const char *ac_target_name(const struct ac_target *target)
 {
 	return target->name;
+}
+
+static size_t memo_slot(const struct symbol_memo *memo, size_t size, Dwfl_Module *mod,
+			uint64_t pc)
+{
+	uint64_t h = (pc ^ (uint64_t)(uintptr_t)mod) * 0x9e3779b97f4a7c15ULL;
+	size_t i = (size_t)(h >> 32) & (size - 1);
+	while (memo[i].mod && (memo[i].mod != mod || memo[i].pc != pc))
+		i = (i + 1) & (size - 1);
+	return i;
+}
+
+static bool memo_grow(struct ac_target *target)
+{
+	size_t size = target->memo_size ? target->memo_size * 2 : 256;
+	struct symbol_memo *memo = calloc(size, sizeof(*memo));
+	if (!memo)
+		return false;
+	for (size_t i = 0; i < target->memo_size; i++) {
+		const struct symbol_memo *e = &target->memo[i];
+		if (e->mod)
+			memo[memo_slot(memo, size, e->mod, e->pc)] = *e;
+	}
+	free(target->memo);
+	target->memo = memo;
+	target->memo_size = size;
+	return true;
+}
+
+const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
+			       GElf_Off *offset, GElf_Sym *sym)
+{
+	if (target->memo_size) {
+		const struct symbol_memo *e =
+			&target->memo[memo_slot(target->memo, target->memo_size, mod, pc)];
+		if (e->mod) {
+			*offset = e->offset;
+			*sym = e->sym;
+			return e->name;
+		}
+	}
+	const char *name = dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL);
+	/* At most half full; without memory the answer is simply not kept. */
+	if ((target->memo_used + 1) * 2 > target->memo_size && !memo_grow(target))
+		return name;
+	struct symbol_memo *e = &target->memo[memo_slot(target->memo, target->memo_size, mod, pc)];
+	*e = (struct symbol_memo){ mod, pc, name, name ? *offset : 0, name ? *sym : (GElf_Sym){ 0 } };
+	target->memo_used++;
+	return name;
 }
 
 pid_t ac_target_process_id(const struct ac_target *target)

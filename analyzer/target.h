@@ -68,6 +68,13 @@ void ac_target_destroy(struct ac_target *target);
 
 /* Where the image came from, for messages: the core's path or "pid N". */
 const char *ac_target_name(const struct ac_target *target);
+/*
+ * dwfl_module_addrinfo(), remembered: libdw walks the module's whole symbol
+ * table for each address, and threads' stacks repeat the same pcs.
+ */
+const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
+			       GElf_Off *offset, GElf_Sym *sym);
+
 /* The process id (its main thread's tid); 0 when the core does not say. */
 pid_t ac_target_process_id(const struct ac_target *target);
 enum ac_arch ac_target_arch(const struct ac_target *target);
