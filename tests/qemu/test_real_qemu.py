@@ -79,6 +79,15 @@ def kill(pid):
         pass
 
 
+class BuildScript(TempDirTestCase):
+    def test_rejects_unknown_version(self):
+        """Bad input to build-qemu.sh: usage on stderr, exit 64, no build."""
+        res = run([os.path.join(HERE, "build-qemu.sh"), "2.1", self.tmp])
+        self.assertEqual(res.returncode, 64, res.stderr)
+        self.assertIn("usage:", res.stderr)
+        self.assertEqual(os.listdir(self.tmp), [])
+
+
 class RealQemu(TempDirTestCase):
     def setUp(self):
         super().setUp()
