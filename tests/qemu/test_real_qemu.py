@@ -186,10 +186,15 @@ class RealQemu(TempDirTestCase):
                          int(gdb_print(img, core, "qemu_aio_context->thread_pool->cur_threads")))
         for req in pool["requests"]:
             self.assertIn(req["state"], ("THREAD_QUEUED", "THREAD_ACTIVE", "THREAD_DONE"))
-            self.assertEqual(req["func"], "handle_aiocb_rw")
-            self.assertIn(req["kind"], ("read", "write"))
+            # The copy's reads and writes, or the flush that ends it.
+            self.assertIn((req["func"], req["kind"]),
+                          [("handle_aiocb_rw", "read"), ("handle_aiocb_rw", "write"),
+                           ("handle_aiocb_flush", "flush")])
             self.assertTrue(req["valid_aiocb_info"])
-            self.assertEqual(req["coroutine_entry"], "convert_co_do_copy")
+            if req["func"] == "handle_aiocb_rw":
+                self.assertEqual(req["coroutine_entry"], "convert_co_do_copy")
+            else:
+                self.assertTrue(req["coroutine_entry"], req)
             elem_type = "ThreadPoolElementAio" if pool["type"] == "ThreadPoolAio" \
                 else "ThreadPoolElement"
             self.assertEqual(req["state"], gdb_print(
@@ -201,13 +206,26 @@ class RealQemu(TempDirTestCase):
                    for m in [re.search(r"waiting on ThreadPoolElement (0x[0-9a-f]+)",
                                        c["source"] or "")] if m}
         self.assertEqual(sorted(waiting), sorted(r["address"] for r in pool["requests"]))
-        for c in waiting.values():
-            self.assertEqual(c["entry_name"], "convert_co_do_copy")
+        entries = {r["address"]: r["coroutine_entry"] for r in pool["requests"]}
+        for address, c in waiting.items():
+            self.assertEqual(c["entry_name"], entries[address])
+        # A suspended one unwinds from its sigjmp_buf through the submit; a
+        # running one (caught between submit and yield) is on its thread's
+        # stack, inside the submit.
         bt = aiocore("coroutines", "--bt", core)
         self.assertEqual(bt.returncode, 0, bt.stderr)
-        if pool["requests"]:
+        if any(c["state"] == "suspended" for c in waiting.values()):
             self.assertRegex(bt.stdout, r"in thread_pool_submit_co\+0x[0-9a-f]+ at ")
-            self.assertRegex(bt.stdout, r"in convert_co_do_copy\+0x[0-9a-f]+ at ")
+        threads = None
+        for c in waiting.values():
+            if c["state"] == "running":
+                if threads is None:
+                    threads = {t["tid"]: t for t in
+                               json.loads(aiocore("threads", "--json", core).stdout)["threads"]}
+                functions = [f["function"] for f in threads[c["current_in_tid"]]["frames"]]
+                self.assertIn("thread_pool_submit_co", functions)
+            else:
+                self.assertEqual(c["state"], "suspended", c)
 
         events = {e["name"]: e for e in view_json("events", core)["events"]}
         ready = events["rcu_call_ready_event"]
