@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backtrace.h"
-#include "program.h"
-#include "view.h"
+#include "target/backtrace.h"
+#include "dwarf/program.h"
+#include "views/view.h"
 
 #include "fuzz-input.h"
 

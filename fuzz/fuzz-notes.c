@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core-file.h"
+#include "target/core-file.h"
 
 #include "fuzz-input.h"
 

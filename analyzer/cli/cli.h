@@ -9,16 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "error.h"
-#include "target.h"
-
-enum ac_exit {
-	AC_EXIT_OK = 0,       /* complete */
-	AC_EXIT_PARTIAL = 1,  /* something unreadable; shown what could be */
-	AC_EXIT_FATAL = 2,    /* cannot open, not a core, mismatch */
-	AC_EXIT_FOUND = 3,    /* diagnose: a hang pattern was found */
-	AC_EXIT_USAGE = 64,   /* bad command line */
-};
+#include "views/view.h"
 
 struct ac_verb {
 	const char *name;
@@ -57,33 +48,13 @@ int ac_cli_open_target(struct ac_target_options *opts, const char *verb,
 
 /* Print an error as "aiocore VERB: message" and map it to an exit code. */
 int ac_cli_report_error(const char *verb, struct ac_error *err);
-int ac_cli_report_error_to(FILE *stream, const char *verb, struct ac_error *err);
-int ac_cli_exit_code_for(const struct ac_error *err);
 /* Print the target's warnings to stderr; returns PARTIAL if there were any. */
 int ac_cli_report_warnings(const char *verb, const struct ac_target *target);
-int ac_cli_report_warnings_to(FILE *stream, const char *verb,
-			      const struct ac_target *target);
 
 int ac_verb_threads(int argc, char **argv);
 int ac_verb_reproduce(int argc, char **argv);
 /* diagnose, ctx, bh-list, thread-pool, ...: the view named argv[0]. */
 int ac_verb_view(int argc, char **argv);
-/*
- * The part of `aiocore VIEW` after its command line, shared with the gdb
- * commands (gdb-api.c): open the target, run the view into out, errors and
- * warnings as "aiocore VIEW: ..." into err; returns the exit code.
- */
-struct ac_view;
-struct ac_view_options;
-int ac_cli_view_run(const struct ac_view *view,
-		    const struct ac_target_config *config,
-		    const struct ac_view_options *opts, FILE *out, FILE *err);
-/* --ctx ADDR; false (message on err) when ADDR is not a number. */
-bool ac_cli_view_ctx_option(struct ac_view_options *opts, const char *verb,
-			    const char *arg, FILE *err);
-#define AC_CLI_VIEW_HELP                                                       \
-	"  --ctx ADDR        only the AioContext at ADDR\n"                     \
-	"  --bt              backtraces of suspended coroutines (coroutines)\n"
 /* diagnose --batch DIR|CORE...: many cores, one JSON line each. */
 int ac_verb_batch(int argc, char **argv);
 

@@ -30,49 +30,14 @@ bool ac_cli_target_option(struct ac_target_options *opts, int opt,
 	return false;
 }
 
-int ac_cli_exit_code_for(const struct ac_error *err)
-{
-	if (!err)
-		return AC_EXIT_OK;
-	switch (err->code) {
-	case AC_ERR_USAGE:
-		return AC_EXIT_USAGE;
-	case AC_ERR_UNMAPPED:
-	case AC_ERR_NOT_IN_CORE:
-	case AC_ERR_BAD_DATA:
-	case AC_ERR_LOOKUP:
-		return AC_EXIT_PARTIAL;
-	default:
-		return AC_EXIT_FATAL;
-	}
-}
-
-int ac_cli_report_error_to(FILE *stream, const char *verb, struct ac_error *err)
-{
-	int code = ac_cli_exit_code_for(err);
-	fprintf(stream, "aiocore %s: %s\n", verb, err->message);
-	ac_error_destroy(err);
-	return code;
-}
-
 int ac_cli_report_error(const char *verb, struct ac_error *err)
 {
-	return ac_cli_report_error_to(stderr, verb, err);
-}
-
-int ac_cli_report_warnings_to(FILE *stream, const char *verb,
-			      const struct ac_target *target)
-{
-	size_t n = ac_target_warning_count(target);
-	for (size_t i = 0; i < n; i++)
-		fprintf(stream, "aiocore %s: warning: %s\n", verb,
-			ac_target_warning(target, i));
-	return n ? AC_EXIT_PARTIAL : AC_EXIT_OK;
+	return ac_report_error_to(stderr, verb, err);
 }
 
 int ac_cli_report_warnings(const char *verb, const struct ac_target *target)
 {
-	return ac_cli_report_warnings_to(stderr, verb, target);
+	return ac_report_warnings_to(stderr, verb, target);
 }
 
 int ac_cli_open_target(struct ac_target_options *opts, const char *verb,

@@ -16,9 +16,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "decompress.h"
-#include "diagnose.h"
-#include "json-writer.h"
+#include "util/util.h"
+#include "rules/rules.h"
 
 #define MAX_DEPTH 4
 
@@ -165,8 +164,8 @@ static void analyse(const struct ac_target_config *base, const char *path, FILE 
 	}
 	int code;
 	if (err) {
-		code = ac_cli_exit_code_for(err) == AC_EXIT_USAGE ? AC_EXIT_FATAL
-								   : ac_cli_exit_code_for(err);
+		code = ac_exit_code_for(err) == AC_EXIT_USAGE ? AC_EXIT_FATAL
+								   : ac_exit_code_for(err);
 		ac_json_key(&j, "exit");
 		ac_json_int(&j, code);
 		ac_json_key(&j, "verdict");

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 
 #include "cli.h"
-#include "diagnose.h"
-#include "view.h"
+#include "rules/rules.h"
+#include "views/view.h"
 
 #ifndef AIOCORE_LIBEXECDIR
 #define AIOCORE_LIBEXECDIR "/usr/local/libexec/aiocore"

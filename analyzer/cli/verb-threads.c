@@ -4,9 +4,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "backtrace.h"
+#include "target/target.h"
 #include "cli.h"
-#include "json-writer.h"
+#include "util/util.h"
 
 static const char threads_help[] =
 	"Usage: aiocore threads [OPTIONS] CORE\n"

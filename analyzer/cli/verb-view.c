@@ -10,14 +10,14 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "view.h"
+#include "views/view.h"
 
 static void help(FILE *out, const struct ac_view *view)
 {
 	fprintf(out,
 		"Usage: aiocore %s [OPTIONS] CORE\n"
 		"       aiocore %s [OPTIONS] --pid PID\n\n%s"
-		"\nOptions:\n" AC_CLI_TARGET_HELP AC_CLI_VIEW_HELP
+		"\nOptions:\n" AC_CLI_TARGET_HELP AC_VIEW_OPTIONS_HELP
 		"  -h, --help        this text\n",
 		view->name, view->name, view->help);
 }
@@ -42,7 +42,7 @@ int ac_verb_view(int argc, char **argv)
 		if (ac_cli_target_option(&topts, opt, optarg, &exit_code))
 			continue;
 		if (opt == 0x200) {
-			if (!ac_cli_view_ctx_option(&vopts, view->name, optarg, stderr))
+			if (!ac_view_ctx_option(&vopts, view->name, optarg, stderr))
 				return AC_EXIT_USAGE;
 		} else if (opt == 0x201) {
 			vopts.backtraces = true;
@@ -65,49 +65,8 @@ int ac_verb_view(int argc, char **argv)
 	}
 	if (n_args == 1)
 		topts.config.core_path = argv[optind];
-	exit_code = ac_cli_view_run(view, &topts.config, &vopts, stdout, stderr);
+	exit_code = ac_view_run_target(view, &topts.config, &vopts, stdout, stderr);
 	fflush(stdout);
 	return exit_code;
 }
 
-bool ac_cli_view_ctx_option(struct ac_view_options *opts, const char *verb,
-			    const char *arg, FILE *err)
-{
-	char *end;
-	errno = 0;
-	uint64_t ctx = strtoull(arg, &end, 0);
-	if (errno || *end || end == arg) {
-		fprintf(err, "aiocore %s: --ctx %s: not an address\n", verb, arg);
-		return false;
-	}
-	opts->ctx = ctx;
-	opts->has_ctx = true;
-	return true;
-}
-
-int ac_cli_view_run(const struct ac_view *view,
-		    const struct ac_target_config *config,
-		    const struct ac_view_options *opts, FILE *out, FILE *err)
-{
-	struct ac_program *prog;
-	struct ac_target_config cfg = *config;
-	cfg.main_debuginfo_only = view->main_debuginfo_only;
-	struct ac_error *error = ac_program_open(&cfg, &prog);
-	if (error)
-		return ac_cli_report_error_to(err, view->name, error);
-	enum ac_view_result result;
-	int exit_code;
-	error = ac_view_run(view, prog, opts, out, &result);
-	if (error) {
-		exit_code = ac_cli_report_error_to(err, view->name, error);
-	} else {
-		exit_code = ac_cli_report_warnings_to(err, view->name, prog->target);
-		if (prog->n_notes)
-			exit_code = AC_EXIT_PARTIAL;
-		if (result == AC_VIEW_FOUND)
-			exit_code = AC_EXIT_FOUND;
-	}
-	fflush(out);
-	ac_program_destroy(prog);
-	return exit_code;
-}

@@ -15,9 +15,9 @@ _loaded = False
 
 def _find_library(script_dir):
     """The newest libaiocore-gdb.so in a build directory beside the source
-    tree that holds script_dir (gdb-scripts/ -> ../build*/gdb-scripts/)."""
+    tree that holds script_dir (gdb-scripts/ -> ../build*/analyzer/gdb/)."""
     pattern = os.path.join(os.path.dirname(script_dir), "build*",
-                           "gdb-scripts", "libaiocore-gdb.so")
+                           "analyzer", "gdb", "libaiocore-gdb.so")
     found = sorted(glob.glob(pattern), key=os.path.getmtime)
     return found[-1] if found else None
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""libaiocore-gdb.so through ctypes (analyzer/gdb-api.h), and the target
+"""libaiocore-gdb.so through ctypes (analyzer/gdb/gdb-api.h), and the target
 gdb is looking at, described for it.
 
 On a core the library gets the core's path, the executable, the sysroot and
@@ -20,7 +20,7 @@ MAX_GREGS = 34
 
 
 class Thread(ctypes.Structure):
-    """struct ac_thread (analyzer/target.h)."""
+    """struct ac_thread (analyzer/target/target.h)."""
     _fields_ = [("tid", ctypes.c_int32),
                 ("name", ctypes.c_char * 32),
                 ("gregs", ctypes.c_uint64 * MAX_GREGS),
@@ -44,7 +44,7 @@ class Callbacks(ctypes.Structure):
 
 
 class Target(ctypes.Structure):
-    """struct aiocore_target (analyzer/gdb-api.h)."""
+    """struct aiocore_target (analyzer/gdb/gdb-api.h)."""
     _fields_ = [("core_path", ctypes.c_char_p),
                 ("exe_path", ctypes.c_char_p),
                 ("sysroot", ctypes.c_char_p),

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile cores never crash aiocore: fuzzing finds and their neighbours.
 
-Every file in inputs/ (docs/robustness.md says where each comes from;
+Every file in fixtures/fuzz-regressions/ (docs/robustness.md says where each comes from;
 make-inputs.py is the recipe of the hand-made ones) goes through `aiocore diagnose`,
 every view (text and --json, coroutines with --bt) and `threads`, once with
 --exe RUNTIME (the reference runtime, as fuzz/fuzz-core runs) and once
@@ -17,7 +17,8 @@ import unittest
 
 AIOCORE = os.environ["AIOCORE"]
 RUNTIME = os.environ["RUNTIME_G5"]
-INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inputs")
+INPUTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                      "fixtures", "fuzz-regressions")
 VERBS = [["diagnose"], ["diagnose", "--json"], ["ctx"], ["ctx", "--json"],
          ["bh-list"], ["bh-list", "--json"], ["thread-pool"],
          ["thread-pool", "--json"], ["events"], ["events", "--json"],
@@ -33,7 +34,7 @@ def inputs():
 
 class FuzzRegressions(unittest.TestCase):
     def test_inputs_present(self):
-        self.assertTrue(inputs(), "tests/fuzz-regressions/inputs/ is empty")
+        self.assertTrue(inputs(), "fixtures/fuzz-regressions/ is empty")
 
     def test_every_input_every_verb(self):
         env = dict(os.environ)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The recipe of the hand-made inputs in inputs/: each is the headers and
-notes of a core of the reference runtime (no memory, so tens of KB), broken
+"""The recipe of the hand-made inputs in fixtures/fuzz-regressions/: each is
+the headers and notes of a core of the reference runtime (no memory, so tens of KB), broken
 in one way a hostile or damaged core can be.
 
     tests/fuzz-regressions/make-inputs.py CORE OUTDIR

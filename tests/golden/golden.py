@@ -13,7 +13,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
-EXPECTED_DIR = os.path.join(HERE, "expected")
+EXPECTED_DIR = os.path.join(HERE, "..", "..", "fixtures", "golden")
 AIOCORE = os.environ.get("AIOCORE", "aiocore")
 
 sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "integration"))

@@ -2,13 +2,13 @@
 """Golden outputs (issue 5): every view of aiocore on the inject-mode core
 of every hang variant of the reference runtime, in every profile (g2, g5,
 g10), compared after normalization (golden.py, README.md) with
-tests/golden/expected/<view>-<variant>-<profile>.txt, and `diagnose --json`
-with expected/diagnose-json-<variant>-<profile>.json.  The `fixed` core is
+fixtures/golden/<view>-<variant>-<profile>.txt, and `diagnose --json`
+with fixtures/golden/diagnose-json-<variant>-<profile>.json.  The `fixed` core is
 taken mid-flight and differs from run to run: it is only checked to have
 no finding.
 
     test_golden.py            compare (a unified diff on failure)
-    test_golden.py --update   rewrite expected/ (tests/golden/update.sh)
+    test_golden.py --update   rewrite fixtures/golden/ (tests/golden/update.sh)
 """
 import concurrent.futures
 import difflib

@@ -1,13 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Regenerate tests/golden/expected/ from fresh runtime cores, then check
+# Regenerate fixtures/golden/ from fresh runtime cores, then check
 # twice more on fresh cores that the normalized outputs are stable.
 #
 #   tests/golden/update.sh [BUILDDIR]      (default: build/)
 #
 # Run it after a change of aiocore's output, of the runtime's sources (the
-# frames carry their line numbers) or of the toolchain (expected/TOOLCHAIN),
-# then review `git diff tests/golden/expected/` before committing.
+# frames carry their line numbers) or of the toolchain (fixtures/golden/TOOLCHAIN),
+# then review `git diff fixtures/golden/` before committing.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
@@ -27,6 +27,6 @@ subprocess.run(t["cmd"] + ["--update"], env=env, check=True)
 for i in (1, 2):
     print(f"update.sh: stability check {i}/2 on fresh cores", file=sys.stderr)
     subprocess.run(t["cmd"], env=env, check=True)
-print("update.sh: expected/ regenerated and stable; review: git diff tests/golden/expected/",
+print("update.sh: fixtures/golden/ regenerated and stable; review: git diff fixtures/golden/",
       file=sys.stderr)
 PY

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Threads parked inside functions whose arguments the test knows, for
- * analyzer/frame-variable.c.  Built -O2 -g: arguments live in registers and
+ * analyzer/dwarf/frame-variable.c.  Built -O2 -g: arguments live in registers and
  * location lists, as in a distribution's QEMU.  Prints "ready PID" when all
  * threads are parked.
  *

@@ -27,6 +27,7 @@ from aiocoretest import TempDirTestCase, aiocore, run, wait_all_sleeping  # noqa
 import gdbtest  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "..", "fixtures", "inject")
 VERSION = os.environ.get("AIOCORE_QEMU_VERSION", "7.2")
 BUILD = None
 
@@ -109,7 +110,7 @@ class RealQemu(TempDirTestCase):
         log = self.path("gdb.log")
         with open(log, "w") as out:
             gdb = subprocess.Popen(["gdb", "-batch", "-nx", "-q", "-x",
-                                    os.path.join(HERE, script), "--args", *argv],
+                                    os.path.join(FIXTURES, script), "--args", *argv],
                                    stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, cwd=self.tmp)
         try:

@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "decompress.h"
-#include "error.h"
+#include "util/decompress.h"
+#include "util/error.h"
 
 #define MiB (1024u * 1024u)
 #define CORE_SIZE (64 * MiB + 1000)  /* ends in a partial, all-zero block */

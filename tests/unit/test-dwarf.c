@@ -19,8 +19,8 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
-#include "dwarf-lookup.h"
-#include "dwarf-lookup-internal.h"
+#include "dwarf/dwarf-lookup.h"
+#include "dwarf/dwarf-lookup-internal.h"
 #include "dwarf-sample.h"
 
 /* Both private layouts, under tags of their own. */

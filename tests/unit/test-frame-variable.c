@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "frame-variable.h"
+#include "dwarf/frame-variable.h"
 
 #define FV_EV_BUSY 0xffffffffu
 #define FV_POLL_ID 4242

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * analyzer/jmpbuf.c: glibc's pointer mangling and sigjmp_buf layouts.  On
+ * analyzer/target/jmpbuf.c: glibc's pointer mangling and sigjmp_buf layouts.  On
  * x86_64 the test does a real sigsetjmp() in this process, demangles the
  * words with the process's own pointer guard (%fs:0x30) and checks the
  * recovered sp, frame pointer and pc against what the function itself
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jmpbuf.h"
+#include "target/jmpbuf.h"
 
 static void test_mangle_roundtrip(void **state)
 {

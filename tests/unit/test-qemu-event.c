@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qemu-event.h"
+#include "qemu/qemu-event.h"
+#include "rules/rule.h"
 
 static void test_state_names(void **state)
 {
@@ -55,9 +56,9 @@ static struct ac_qemu_event make_event(uint32_t value, int count)
 
 static size_t run_rule(struct ac_qemu_event ev, struct ac_findings *f)
 {
-	struct ac_event_list list = { &ev, 1 };
+	struct ac_analysis a = { .events = { &ev, 1 } };
 	memset(f, 0, sizeof(*f));
-	ac_rule_event_lost_wakeup(NULL, &list, f);
+	ac_rule_event_lost_wakeup(NULL, &a, f);
 	assert_true(f->n_checked + f->n >= 1);
 	return f->n;
 }

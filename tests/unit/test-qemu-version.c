@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * analyzer/qemu-version.c: the QEMU release from the --version text in an
+ * analyzer/qemu/qemu-version.c: the QEMU release from the --version text in an
  * executable's .rodata, on hand-made buffers shaped like the real ones
  * (qemu-img, qemu-io's "%s", qemu-nbd, qemu-system, 2.x's one-line form)
  * and on hostile ones: text cut at the buffer's end, no newline, huge
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qemu-version.h"
+#include "qemu/qemu-version.h"
 
 #define COPYRIGHT_2022 "Copyright (c) 2003-2022 Fabrice Bellard and the QEMU Project developers"
 /* A string literal with embedded NULs, without its final NUL. */

@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "target.h"
+#include "target/target.h"
 
 static const char *program;
 static char tmpdir[] = "/tmp/aiocore-test-target-XXXXXX";

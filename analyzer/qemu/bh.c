@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bh.h"
+#include "util/util.h"
+#include "thread-pool.h"
+
+/* Functions of util/async.c, whose CU defines QEMUBH. */
+#define ASYNC_HINT "aio_bh_poll"
+
+struct bh_flag_values {
+	bool known;
+	int64_t pending, scheduled, deleted, oneshot, idle;
+};
+
+static void read_flag_values(struct ac_program *prog, struct bh_flag_values *v)
+{
+	struct { const char *name; int64_t *value; } names[] = {
+		{ "BH_PENDING", &v->pending }, { "BH_SCHEDULED", &v->scheduled },
+		{ "BH_DELETED", &v->deleted }, { "BH_ONESHOT", &v->oneshot },
+		{ "BH_IDLE", &v->idle },
+	};
+	v->known = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct ac_error *err = ac_dwarf_enumerator(prog->dwarf, NULL, names[i].name,
+							   ASYNC_HINT, names[i].value);
+		if (err) {
+			ac_error_destroy(err);
+			v->known = false;
+		}
+	}
+}
+
+static char *symbol_text(struct ac_program *prog, uint64_t address)
+{
+	char buf[256];
+	return strdup(ac_program_symbolize(prog, address, buf, sizeof(buf)));
+}
+
+/* Only name opaque pointers that are static objects: heap addresses are not. */
+static char *object_name(struct ac_program *prog, uint64_t address)
+{
+	const char *name;
+	uint64_t offset;
+	struct ac_error *err = ac_dwarf_symbolize(prog->dwarf, address, &name, &offset);
+	if (err) {
+		ac_error_destroy(err);
+		return NULL;
+	}
+	char *text;
+	if (offset ? asprintf(&text, "%s+0x%" PRIx64, name, offset) < 0
+		   : asprintf(&text, "%s", name) < 0)
+		return NULL;
+	return text;
+}
+
+static void append_where(struct ac_bh *bh, const char *where)
+{
+	if (!bh->where) {
+		bh->where = strdup(where);
+		return;
+	}
+	if (strstr(bh->where, where))
+		return;
+	char *joined;
+	if (asprintf(&joined, "%s, %s", bh->where, where) >= 0) {
+		free(bh->where);
+		bh->where = joined;
+	}
+}
+
+static struct ac_error *decode_bh(struct ac_program *prog,
+				  const struct bh_flag_values *fv,
+				  struct ac_object *obj, struct ac_bh *bh)
+{
+	uint64_t v;
+	struct ac_error *err;
+	bh->address = obj->address;
+	if ((err = ac_object_member_uint(prog, obj, "ctx", &bh->ctx)) ||
+	    (err = ac_object_member_uint(prog, obj, "cb", &bh->cb)) ||
+	    (err = ac_object_member_uint(prog, obj, "opaque", &bh->opaque)))
+		return err;
+	bh->cb_name = symbol_text(prog, bh->cb);
+	bh->opaque_name = bh->opaque ? object_name(prog, bh->opaque) : NULL;
+	uint64_t name_ptr;
+	err = ac_object_member_uint(prog, obj, "name", &name_ptr);
+	if (!err && name_ptr) {
+		struct ac_error *serr = ac_target_read_string(prog->target, name_ptr, 128,
+							      &bh->name);
+		ac_error_destroy(serr);
+	}
+	ac_error_destroy(err);
+	err = ac_object_member_uint(prog, obj, "flags", &v);
+	if (!err) {
+		if (!fv->known)
+			return ac_error_create(AC_ERR_LOOKUP,
+					       "QEMUBH.flags exists but the BH_* enumerators were not found");
+		bh->has_flags = true;
+		bh->flags = (uint32_t)v;
+		bh->pending = v & fv->pending;
+		bh->scheduled = v & fv->scheduled;
+		bh->deleted = v & fv->deleted;
+		bh->oneshot = v & fv->oneshot;
+		bh->idle = v & fv->idle;
+		bh->runnable = (v & (fv->scheduled | fv->deleted)) == (uint64_t)fv->scheduled;
+		return NULL;
+	}
+	if (err->code != AC_ERR_LOOKUP)
+		return err;
+	ac_error_destroy(err);
+	/* Up to 4.2: three booleans. */
+	if ((err = ac_object_member_uint(prog, obj, "scheduled", &v)))
+		return err;
+	bh->scheduled = v;
+	if ((err = ac_object_member_uint(prog, obj, "deleted", &v)))
+		return err;
+	bh->deleted = v;
+	if ((err = ac_object_member_uint(prog, obj, "idle", &v)))
+		return err;
+	bh->idle = v;
+	/*
+	 * qemu_bh_delete() clears scheduled, so scheduled && deleted is a
+	 * oneshot BH (2.8+, created that way), and aio_bh_poll() runs it.
+	 */
+	bh->runnable = bh->scheduled;
+	bh->oneshot = bh->scheduled && bh->deleted;
+	return NULL;
+}
+
+static struct ac_bh *add_bh(struct ac_program *prog, struct ac_bh_list *list,
+			    const struct bh_flag_values *fv, uint64_t address,
+			    const char *where)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i].address == address) {
+			append_where(&list->items[i], where);
+			return &list->items[i];
+		}
+	struct ac_bh *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	list->items = grown;
+	struct ac_bh *bh = &list->items[list->n++];
+	memset(bh, 0, sizeof(*bh));
+	append_where(bh, where);
+	struct ac_object obj;
+	struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, address, &obj);
+	if (!err)
+		err = decode_bh(prog, fv, &obj, bh);
+	bh->address = address;
+	if (err) {
+		if (asprintf(&bh->problem, "<unreadable: %s>", err->message) < 0)
+			bh->problem = NULL;
+		ac_program_note_error(prog, err, "QEMUBH 0x%" PRIx64 " (%s)", address, where);
+	}
+	return bh;
+}
+
+static void set_walk_problem(struct ac_program *prog, struct ac_bh_list *list,
+			     const char *what, const char *problem, uint64_t at)
+{
+	ac_program_note(prog, "%s: %s at 0x%" PRIx64 "; the walk stopped there",
+			what, problem, at);
+	if (!list->walk_problem &&
+	    asprintf(&list->walk_problem, "%s: %s at 0x%" PRIx64, what, problem, at) < 0)
+		list->walk_problem = NULL;
+}
+
+/* Follow first -> next_path from BH to BH, bounded and cycle-checked. */
+static void walk_chain(struct ac_program *prog, struct ac_bh_list *list,
+		       const struct bh_flag_values *fv, uint64_t first,
+		       const char *next_path, const char *where)
+{
+	struct ac_walk walk;
+	ac_walk_init(&walk, AC_WALK_MAX);
+	for (uint64_t at = first; at;) {
+		if (!ac_walk_step(&walk, at)) {
+			set_walk_problem(prog, list, where, walk.problem, at);
+			return;
+		}
+		struct ac_bh *bh = add_bh(prog, list, fv, at, where);
+		if (!bh || bh->problem)
+			return;
+		struct ac_object obj;
+		uint64_t next;
+		struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, at, &obj);
+		if (!err)
+			err = ac_object_member_uint(prog, &obj, next_path, &next);
+		if (err) {
+			ac_program_note_error(prog, err, "%s: next of 0x%" PRIx64, where, at);
+			return;
+		}
+		at = next;
+	}
+}
+
+/* 5.0+: BHs being run sit on slices that live on aio_bh_poll()'s stack. */
+static void walk_slices(struct ac_program *prog, struct ac_bh_list *list,
+			const struct bh_flag_values *fv,
+			const struct ac_aio_context *ctx)
+{
+	uint64_t first;
+	struct ac_error *err = ac_object_member_uint(prog, &ctx->obj,
+						     "bh_slice_list.sqh_first", &first);
+	if (err) {
+		ac_error_destroy(err);
+		return;
+	}
+	struct ac_walk walk;
+	ac_walk_init(&walk, 1024);
+	for (uint64_t at = first; at;) {
+		if (!ac_walk_step(&walk, at)) {
+			set_walk_problem(prog, list, "bh_slice_list", walk.problem, at);
+			return;
+		}
+		struct ac_object slice;
+		uint64_t bhs, next;
+		err = ac_object_at(prog, "BHListSlice", ASYNC_HINT, at, &slice);
+		if (!err)
+			err = ac_object_member_uint(prog, &slice, "bh_list.slh_first", &bhs);
+		if (!err)
+			err = ac_object_member_uint(prog, &slice, "next.sqe_next", &next);
+		if (err) {
+			ac_program_note_error(prog, err, "bh_slice_list entry 0x%" PRIx64, at);
+			return;
+		}
+		walk_chain(prog, list, fv, bhs, "next.sle_next", "bh_slice_list");
+		at = next;
+	}
+}
+
+struct ac_error *ac_bhs_decode(struct ac_program *prog,
+			       const struct ac_aio_context *ctx,
+			       struct ac_bh_list *ret)
+{
+	struct bh_flag_values fv;
+	read_flag_values(prog, &fv);
+	struct ac_bh_list list = { 0 };
+	uint64_t first;
+	unsigned which;
+	struct ac_object head;
+	struct ac_error *err = ac_object_member(prog, &ctx->obj,
+						"bh_list.slh_first|first_bh", &head, &which);
+	if (!err)
+		err = ac_object_read_uint(prog, &head, &first);
+	if (err)
+		return ac_error_prefix(err, "AioContext 0x%" PRIx64 ": BH list",
+				       ctx->obj.address);
+	if (which == 0) {
+		walk_chain(prog, &list, &fv, first, "next.sle_next", "bh_list");
+		walk_slices(prog, &list, &fv, ctx);
+	} else {
+		walk_chain(prog, &list, &fv, first, "next", "first_bh");
+	}
+	if (ctx->co_schedule_bh)
+		add_bh(prog, &list, &fv, ctx->co_schedule_bh, "AioContext.co_schedule_bh");
+	if (ctx->thread_pool) {
+		struct ac_object pool;
+		const char *type_name;
+		uint64_t completion_bh;
+		err = ac_thread_pool_object(prog, ctx->thread_pool, &pool, &type_name);
+		if (!err)
+			err = ac_object_member_uint(prog, &pool, "completion_bh", &completion_bh);
+		if (!err && completion_bh)
+			add_bh(prog, &list, &fv, completion_bh, "ThreadPool.completion_bh");
+		if (err)
+			ac_program_note_error(prog, err, "ThreadPool 0x%" PRIx64 ".completion_bh",
+					      ctx->thread_pool);
+	}
+	*ret = list;
+	return NULL;
+}
+
+void ac_bh_list_deinit(struct ac_bh_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		free(list->items[i].cb_name);
+		free(list->items[i].opaque_name);
+		free(list->items[i].name);
+		free(list->items[i].where);
+		free(list->items[i].problem);
+	}
+	free(list->items);
+	free(list->walk_problem);
+	*list = (struct ac_bh_list){ 0 };
+}
+
+const struct ac_bh *ac_bh_list_find(const struct ac_bh_list *list, uint64_t address)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i].address == address)
+			return &list->items[i];
+	return NULL;
+}
+
+const char *ac_bh_flags_text(const struct ac_bh *bh, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s%s",
+		 bh->pending ? "pending " : "", bh->scheduled ? "scheduled " : "",
+		 bh->idle ? "idle " : "", bh->deleted ? "deleted " : "",
+		 bh->oneshot ? "oneshot " : "");
+	size_t len = strlen(buf);
+	if (len)
+		buf[len - 1] = '\0';
+	else
+		snprintf(buf, size, "-");
+	return buf;
+}

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aio-context.h"
+#include "coroutine.h"
+#include "target/target.h"
+#include "util/util.h"
+#include "dwarf/dwarf.h"
+#include "thread-pool.h"
+
+/* A function of util/qemu-coroutine.c, whose CU has struct Coroutine. */
+#define COROUTINE_HINT "qemu_coroutine_enter"
+/* A function of util/coroutine-ucontext.c (CoroutineUContext, current). */
+#define UCONTEXT_HINT "qemu_coroutine_new"
+/* Functions of (util/)thread-pool.c and block/io.c (2.x). */
+#define THREAD_POOL_HINT "thread_pool_completion_bh"
+/* Longer than any coroutine list a healthy QEMU has. */
+#define COROUTINE_WALK_MAX 10000
+/* Coroutine.scheduled is a __func__ string. */
+#define SCHEDULED_MAX 128
+
+/* ---- static TLS -------------------------------------------------------- */
+
+struct tls_segment {
+	uint64_t memsz, align, firstbyte;
+};
+
+static struct ac_error *main_tls_segment(Dwfl_Module *mod, struct tls_segment *ret)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	size_t n;
+	if (!elf || elf_getphdrnum(elf, &n) != 0)
+		return ac_error_create(AC_ERR_ELFUTILS,
+				       "main executable: no ELF program headers");
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr phdr;
+		if (!gelf_getphdr(elf, (int)i, &phdr) || phdr.p_type != PT_TLS)
+			continue;
+		ret->memsz = phdr.p_memsz;
+		ret->align = phdr.p_align ? phdr.p_align : 1;
+		ret->firstbyte = phdr.p_vaddr & (ret->align - 1);
+		return NULL;
+	}
+	return ac_error_create(AC_ERR_LOOKUP, "main executable has no PT_TLS segment");
+}
+
+static struct ac_error *main_tls_symbol(Dwfl_Module *mod, const char *name,
+					uint64_t *ret)
+{
+	int n = dwfl_module_getsymtab(mod);
+	bool found = false;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							    NULL, NULL, NULL);
+		if (!sname || GELF_ST_TYPE(sym.st_info) != STT_TLS ||
+		    sym.st_shndx == SHN_UNDEF || strcmp(sname, name))
+			continue;
+		if (found && *ret != sym.st_value)
+			return ac_error_create(AC_ERR_LOOKUP,
+					       "several thread-local symbols named '%s'",
+					       name);
+		/* STT_TLS st_value: offset into the module's TLS block. */
+		*ret = sym.st_value;
+		found = true;
+	}
+	if (!found)
+		return ac_error_create(AC_ERR_LOOKUP, "no thread-local symbol '%s'", name);
+	return NULL;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t align)
+{
+	return (v + align - 1) / align * align;
+}
+
+struct ac_error *ac_tls_variable_address(struct ac_program *prog,
+					 const struct ac_thread *thread,
+					 const char *name, uint64_t *ret)
+{
+	Dwfl_Module *mod = ac_target_main_module(prog->target);
+	if (!mod)
+		return ac_error_create(AC_ERR_LOOKUP, "no main executable module");
+	uint64_t offset = 0;
+	struct tls_segment seg = { 0 };
+	struct ac_error *err = main_tls_symbol(mod, name, &offset);
+	if (!err)
+		err = main_tls_segment(mod, &seg);
+	if (err)
+		return err;
+	if (!thread->tls_base)
+		return ac_error_create(AC_ERR_BAD_DATA,
+				       "thread %d: thread pointer unknown", thread->tid);
+	uint64_t tp = thread->tls_base;
+	/* glibc _dl_determine_tlsoffset() for the executable, the first module. */
+	if (ac_target_arch(prog->target) == AC_ARCH_AARCH64) {
+		/* Variant I: the TCB (16 bytes) at tp, then the block. */
+		*ret = tp + round_up(16, seg.align) - seg.firstbyte + offset;
+	} else {
+		/* Variant II: the block ends where the TCB at tp begins. */
+		*ret = tp - (round_up(seg.memsz - seg.firstbyte, seg.align) + seg.firstbyte) +
+		       offset;
+	}
+	return NULL;
+}
+
+/* ---- the list ---------------------------------------------------------- */
+
+static void append_text(char **text, const char *more)
+{
+	if (!more)
+		return;
+	if (!*text) {
+		*text = strdup(more);
+		return;
+	}
+	if (strstr(*text, more))
+		return;
+	char *joined;
+	if (asprintf(&joined, "%s, %s", *text, more) >= 0) {
+		free(*text);
+		*text = joined;
+	}
+}
+
+static void set_problem(struct ac_coroutine *co, const struct ac_error *err,
+			const char *what)
+{
+	if (co->problem)
+		return;
+	if (asprintf(&co->problem, "%s: %s", what, err->message) < 0)
+		co->problem = NULL;
+}
+
+static struct ac_coroutine *list_add(struct ac_coroutine_list *list,
+				     uint64_t address, const char *source,
+				     bool *is_new)
+{
+	*is_new = false;
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i].address == address) {
+			append_text(&list->items[i].source, source);
+			return &list->items[i];
+		}
+	struct ac_coroutine *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	list->items = grown;
+	struct ac_coroutine *co = &list->items[list->n++];
+	memset(co, 0, sizeof(*co));
+	co->address = address;
+	append_text(&co->source, source);
+	*is_new = true;
+	return co;
+}
+
+/* Everything but the backtrace. */
+static void decode_one(struct ac_program *prog, struct ac_coroutine *co)
+{
+	char buf[256];
+	struct ac_object obj;
+	struct ac_error *err = ac_object_at(prog, "Coroutine", COROUTINE_HINT,
+					    co->address, &obj);
+	if (!err)
+		err = ac_object_member_uint(prog, &obj, "entry", &co->entry);
+	if (!err)
+		err = ac_object_member_uint(prog, &obj, "entry_arg", &co->entry_arg);
+	if (!err)
+		err = ac_object_member_uint(prog, &obj, "caller", &co->caller);
+	if (err) {
+		set_problem(co, err, "Coroutine");
+		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64, co->address);
+		return;
+	}
+	co->running = co->caller != 0;
+	co->entry_name = strdup(ac_program_symbolize(prog, co->entry, buf, sizeof(buf)));
+
+	/* 2.9+: ctx; 5.x+: scheduled.  Older layouts have neither. */
+	err = ac_object_member_uint(prog, &obj, "ctx", &co->ctx);
+	if (err && !ac_error_catch(&err, AC_ERR_LOOKUP))
+		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64 ".ctx", co->address);
+	uint64_t scheduled;
+	err = ac_object_member_uint(prog, &obj, "scheduled", &scheduled);
+	if (!err && scheduled) {
+		err = ac_target_read_string(prog->target, scheduled, SCHEDULED_MAX,
+					    &co->scheduled);
+		if (err)
+			ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64 ".scheduled",
+					      co->address);
+	} else if (err && !ac_error_catch(&err, AC_ERR_LOOKUP)) {
+		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64 ".scheduled",
+				      co->address);
+	}
+}
+
+/* Where env is: CoroutineUContext.base is the Coroutine. */
+static struct ac_error *env_address(struct ac_program *prog, uint64_t co_address,
+				    uint64_t *ret)
+{
+	struct ac_type type;
+	struct ac_member base, env;
+	struct ac_error *err = ac_dwarf_find_type(prog->dwarf, "CoroutineUContext",
+						  UCONTEXT_HINT, &type);
+	if (!err)
+		err = ac_dwarf_member(prog->dwarf, &type, "base", &base, NULL);
+	if (!err)
+		err = ac_dwarf_member(prog->dwarf, &type, "env", &env, NULL);
+	if (err)
+		return ac_error_prefix(err, "CoroutineUContext (only the ucontext backend is supported)");
+	*ret = co_address - base.offset + env.offset;
+	return NULL;
+}
+
+struct guard_state {
+	bool tried;
+	struct ac_error *err;   /* why there is no guard */
+	uint64_t guard;
+	uint64_t tls_base;      /* of the thread the guard came from */
+};
+
+static void read_context(struct ac_program *prog, struct guard_state *gs,
+			 struct ac_coroutine *co, bool backtraces)
+{
+	struct ac_error *err;
+	if (!gs->tried) {
+		gs->tried = true;
+		const struct ac_thread *thread = NULL;
+		for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+			thread = ac_target_thread(prog->target, i);
+			if (thread->tls_base)
+				break;
+		}
+		gs->err = ac_jmpbuf_pointer_guard(prog->target, thread, &gs->guard);
+		gs->tls_base = thread ? thread->tls_base : 0;
+		if (gs->err)
+			ac_program_note(prog, "coroutine contexts cannot be read: %s",
+					gs->err->message);
+	}
+	if (gs->err) {
+		set_problem(co, gs->err, "saved context");
+		return;
+	}
+	uint64_t env = 0;
+	err = env_address(prog, co->address, &env);
+	if (!err)
+		err = ac_jmpbuf_read(prog->target, env, gs->guard, gs->tls_base,
+				     &co->saved_regs);
+	if (err) {
+		set_problem(co, err, "saved context");
+		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64 ": saved context",
+				      co->address);
+		return;
+	}
+	co->has_context = true;
+	if (!backtraces)
+		return;
+	enum ac_arch arch = ac_target_arch(prog->target);
+	uint64_t sp = ac_registers_sp(arch, &co->saved_regs);
+	uint64_t pc = ac_registers_pc(arch, &co->saved_regs);
+	uint8_t byte;
+	/* A wrong guard or a reused env gives garbage: say so, still try. */
+	if ((err = ac_target_read_u8(prog->target, sp, &byte))) {
+		ac_program_note_error(prog, err,
+				      "Coroutine 0x%" PRIx64 ": saved sp 0x%" PRIx64
+				      " (pc 0x%" PRIx64 ") is not readable stack",
+				      co->address, sp, pc);
+	}
+	err = ac_backtrace_registers(prog->target, &co->saved_regs, &co->bt);
+	if (err) {
+		set_problem(co, err, "backtrace");
+		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64 ": backtrace",
+				      co->address);
+	}
+}
+
+/* The thread's current coroutine, if it is a real one (not the leader). */
+static void add_current(struct ac_program *prog, struct ac_coroutine_list *list,
+			const struct ac_thread *thread, const char *var_name)
+{
+	uint64_t var, address;
+	struct ac_error *err = ac_tls_variable_address(prog, thread, var_name, &var);
+	if (!err)
+		err = ac_target_read_pointer(prog->target, var, &address);
+	if (err) {
+		ac_program_note_error(prog, err, "thread %d: thread-local %s", thread->tid,
+				      var_name);
+		return;
+	}
+	if (!address)
+		return;
+	struct ac_object obj;
+	uint64_t entry = 0, caller = 0;
+	err = ac_object_at(prog, "Coroutine", COROUTINE_HINT, address, &obj);
+	if (!err)
+		err = ac_object_member_uint(prog, &obj, "entry", &entry);
+	if (!err)
+		err = ac_object_member_uint(prog, &obj, "caller", &caller);
+	if (err) {
+		ac_program_note_error(prog, err, "thread %d: current coroutine 0x%" PRIx64,
+				      thread->tid, address);
+		return;
+	}
+	/* The thread's own stack (the leader): no entry, nobody called it. */
+	if (!entry && !caller)
+		return;
+	char source[64];
+	snprintf(source, sizeof(source), "current in thread %d", thread->tid);
+	bool is_new;
+	struct ac_coroutine *co = list_add(list, address, source, &is_new);
+	if (co)
+		co->current_in_tid = thread->tid;
+}
+
+static const char *current_variable(struct ac_program *prog)
+{
+	Dwfl_Module *mod = ac_target_main_module(prog->target);
+	static const char *const names[] = { "co_tls_current", "current" };
+	for (size_t i = 0; mod && i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t offset;
+		struct ac_error *err = main_tls_symbol(mod, names[i], &offset);
+		if (!err)
+			return names[i];
+		ac_error_destroy(err);
+	}
+	return NULL;
+}
+
+struct ac_error *ac_coroutines_decode(struct ac_program *prog,
+				      const struct ac_coroutine_seed *seeds,
+				      size_t n_seeds, bool backtraces,
+				      struct ac_coroutine_list *ret)
+{
+	struct ac_coroutine_list list = { 0 };
+	bool is_new;
+	for (size_t i = 0; i < n_seeds; i++) {
+		if (!seeds[i].address)
+			continue;
+		if (!list_add(&list, seeds[i].address, seeds[i].source, &is_new))
+			goto no_memory;
+	}
+	const char *var = current_variable(prog);
+	if (var) {
+		size_t no_tp = 0;
+		for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+			const struct ac_thread *t = ac_target_thread(prog->target, i);
+			if (!t->tls_base) {
+				no_tp++;
+				continue;
+			}
+			add_current(prog, &list, t, var);
+		}
+		/* qemu-user cores, for one, carry no NT_ARM_TLS. */
+		if (no_tp)
+			ac_program_note(prog, "%zu thread%s without a known thread pointer: "
+					"their current coroutine (%s) is not shown", no_tp,
+					no_tp == 1 ? "" : "s", var);
+	} else {
+		ac_program_note(prog, "no thread-local co_tls_current or current: "
+			"threads' current coroutines are not shown");
+	}
+
+	struct guard_state gs = { 0 };
+	for (size_t i = 0; i < list.n; i++) {
+		struct ac_coroutine *co = &list.items[i];
+		decode_one(prog, co);
+		if (co->problem || co->running || co->current_in_tid)
+			continue;
+		read_context(prog, &gs, co, backtraces);
+	}
+	ac_error_destroy(gs.err);
+	*ret = list;
+	return NULL;
+no_memory:
+	ac_coroutine_list_deinit(&list);
+	return &ac_error_no_memory;
+}
+
+void ac_coroutine_list_deinit(struct ac_coroutine_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct ac_coroutine *co = &list->items[i];
+		free(co->source);
+		free(co->entry_name);
+		free(co->scheduled);
+		free(co->problem);
+		ac_backtrace_destroy(co->bt);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
+}
+
+/* ---- seeds ------------------------------------------------------------- */
+
+struct seed_list {
+	struct ac_coroutine_seed *items;
+	size_t n;
+};
+
+static void seed_add(struct seed_list *seeds, uint64_t address, const char *fmt,
+		     uint64_t what)
+{
+	char *source;
+	if (asprintf(&source, fmt, what) < 0)
+		return;
+	struct ac_coroutine_seed *grown = realloc(seeds->items,
+						  (seeds->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(source);
+		return;
+	}
+	seeds->items = grown;
+	seeds->items[seeds->n++] = (struct ac_coroutine_seed){ address, source };
+}
+
+static void collect_scheduled(struct ac_program *prog, const struct ac_object *ctx,
+			      struct seed_list *seeds)
+{
+	uint64_t first;
+	struct ac_error *err = ac_object_member_uint(prog, ctx, "scheduled_coroutines.slh_first",
+						     &first);
+	if (err) {
+		/* Before 2.9 there is no such list. */
+		if (!ac_error_catch(&err, AC_ERR_LOOKUP))
+			ac_program_note_error(prog, err, "AioContext 0x%" PRIx64
+					      ".scheduled_coroutines", ctx->address);
+		return;
+	}
+	struct ac_walk walk;
+	ac_walk_init(&walk, COROUTINE_WALK_MAX);
+	for (uint64_t at = first; at;) {
+		if (!ac_walk_step(&walk, at)) {
+			ac_program_note(prog, "AioContext 0x%" PRIx64 ".scheduled_coroutines: %s at 0x%"
+					PRIx64 "; the walk stopped there", ctx->address,
+					walk.problem, at);
+			return;
+		}
+		seed_add(seeds, at, "scheduled on ctx 0x%" PRIx64, ctx->address);
+		struct ac_object co;
+		uint64_t next;
+		err = ac_object_at(prog, "Coroutine", COROUTINE_HINT, at, &co);
+		if (!err)
+			err = ac_object_member_uint(prog, &co, "co_scheduled_next.sle_next", &next);
+		if (err) {
+			ac_program_note_error(prog, err, "scheduled coroutine 0x%" PRIx64 ": next",
+					      at);
+			return;
+		}
+		at = next;
+	}
+}
+
+/* The coroutine an element's completion will enter, 0 if none is known. */
+static uint64_t element_coroutine(struct ac_program *prog, const struct ac_object *elem)
+{
+	uint64_t cb, opaque;
+	struct ac_error *err = ac_object_member_uint(prog, elem, "common.cb", &cb);
+	if (!err)
+		err = ac_object_member_uint(prog, elem, "common.opaque", &opaque);
+	if (err) {
+		ac_program_note_error(prog, err, "ThreadPoolElement 0x%" PRIx64, elem->address);
+		return 0;
+	}
+	const char *name;
+	uint64_t offset;
+	err = ac_dwarf_symbolize(prog->dwarf, cb, &name, &offset);
+	if (err || offset) {
+		ac_error_destroy(err);
+		return 0;
+	}
+	/* 5.x+ thread_pool_submit_co(); 2.x bdrv_co_io_em() (seed 003). */
+	const char *type, *member, *hint;
+	if (!strcmp(name, "thread_pool_co_cb")) {
+		type = "ThreadPoolCo";
+		member = "co";
+		hint = "thread_pool_co_cb";
+	} else if (!strcmp(name, "bdrv_co_io_em_complete")) {
+		type = "CoroutineIOCompletion";
+		member = "coroutine";
+		hint = "bdrv_co_io_em_complete";
+	} else {
+		return 0;
+	}
+	struct ac_object rec;
+	uint64_t co = 0;
+	err = ac_object_at(prog, type, hint, opaque, &rec);
+	if (!err)
+		err = ac_object_member_uint(prog, &rec, member, &co);
+	if (err) {
+		ac_program_note_error(prog, err, "ThreadPoolElement 0x%" PRIx64 ": %s 0x%" PRIx64,
+				      elem->address, type, opaque);
+		return 0;
+	}
+	return co;
+}
+
+static void collect_pool(struct ac_program *prog, const struct ac_object *ctx,
+			 struct seed_list *seeds)
+{
+	struct ac_object pool, elem;
+	bool is_null;
+	uint64_t pool_address;
+	const char *type_name;
+	struct ac_error *err = ac_object_member_uint(prog, ctx, "thread_pool", &pool_address);
+	if (!err && !pool_address)
+		return;
+	if (!err)
+		err = ac_thread_pool_object(prog, pool_address, &pool, &type_name);
+	if (!err)
+		err = ac_object_member_deref(prog, &pool, "head.lh_first", &elem, &is_null);
+	if (err) {
+		ac_program_note_error(prog, err, "AioContext 0x%" PRIx64 ": thread pool",
+				      ctx->address);
+		return;
+	}
+	struct ac_walk walk;
+	ac_walk_init(&walk, AC_WALK_MAX);
+	while (elem.address) {
+		if (!ac_walk_step(&walk, elem.address)) {
+			ac_program_note(prog, "ThreadPool 0x%" PRIx64 ".head: %s at 0x%" PRIx64
+					"; the walk stopped there", pool.address, walk.problem,
+					elem.address);
+			return;
+		}
+		uint64_t co = element_coroutine(prog, &elem);
+		if (co)
+			seed_add(seeds, co, "waiting on ThreadPoolElement 0x%" PRIx64,
+				 elem.address);
+		struct ac_object next;
+		err = ac_object_member_deref(prog, &elem, "all.le_next", &next, &is_null);
+		if (err) {
+			ac_program_note_error(prog, err, "ThreadPoolElement 0x%" PRIx64 ": next",
+					      elem.address);
+			return;
+		}
+		elem = next;
+	}
+}
+
+struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
+					    struct ac_coroutine_seed **ret_seeds,
+					    size_t *ret_n)
+{
+	struct seed_list seeds = { 0 };
+	/* Every AioContext: IOThreads' coroutines are scheduled on theirs. */
+	struct ac_context_list contexts;
+	struct ac_error *err = ac_aio_contexts_find(prog, &contexts);
+	if (err)
+		return err;
+	for (size_t i = 0; i < contexts.n; i++) {
+		collect_scheduled(prog, &contexts.items[i].obj, &seeds);
+		collect_pool(prog, &contexts.items[i].obj, &seeds);
+	}
+	ac_context_list_deinit(&contexts);
+	*ret_seeds = seeds.items;
+	*ret_n = seeds.n;
+	return NULL;
+}
+
+void ac_coroutine_seeds_free(struct ac_coroutine_seed *seeds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)seeds[i].source);
+	free(seeds);
+}

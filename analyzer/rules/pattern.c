@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The known hang patterns (shared/QEMU-INTERNALS.md section 7). */
+#include <string.h>
+
+#include "pattern.h"
+
+static const struct ac_pattern patterns[] = {
+	{
+		.id = "lost-completion",
+		.title = "thread-pool completion lost: a request is THREAD_DONE but its completion BH never ran",
+		.fix_commit = "e8d3b1a25f28",
+		.fix_title = "aio: strengthen memory barriers for bottom half scheduling",
+		.affected = "QEMU before 2.3 (fixed in 2.3.0); in the field: RHEL 7.1 qemu-kvm-rhev 2.1.2, Ubuntu Trusty",
+		.fixed_in = &(const struct ac_qemu_release){ 2, 3, 0 },
+		.mechanism = "qemu_bh_schedule() returned early on a stale scheduled == 1 without a barrier, and aio_bh_poll() cleared scheduled with only a read barrier, so the worker's schedule of completion_bh was lost",
+	},
+	{
+		.id = "lost-notify",
+		.title = "lost aio_notify: a runnable BH but its AioContext sleeps in ppoll",
+		.fix_commit = "5710a3e09f9b",
+		.fix_title = "async: use explicit memory barriers",
+		.affected = "QEMU with notify_me (2.4) up to 4.2, fixed in 5.0.0; seen on aarch64",
+		.fixed_in = &(const struct ac_qemu_release){ 5, 0, 0 },
+		.mechanism = "the seq-cst read-modify-write of ctx->notify_me was not ordered against the relaxed load of the BH flag (Dekker pattern), so the scheduler saw notify_me == 0 and did not kick the eventfd while the poller saw no BH",
+	},
+	{
+		.id = "event-lost-wakeup",
+		.title = "QemuEvent lost wakeup: a waiter sleeps on EV_BUSY although its condition holds",
+		.fix_commit = "9586a1329f5d",
+		.fix_title = "qemu-thread-posix: cleanup, fix, document QemuEvent (series 2023-03; for AIO_WAIT_WHILE also 7455ff1aa015 \"aio_wait_kick: add missing memory barrier\")",
+		.affected = "QemuEvent: QEMU before 8.0; aio_wait_kick: before 7.1",
+		.fixed_in = &(const struct ac_qemu_release){ 8, 0, 0 },
+		.mechanism = "qemu_event_set() raced with qemu_event_reset()/qemu_event_wait() without full barriers, so the set was lost and the waiter went to sleep on EV_BUSY",
+	},
+	{
+		.id = "nested-poll",
+		.title = "nested aio_poll deadlock inside the thread-pool completion BH",
+		.fix_commit = "3c80ca158c96",
+		.fix_title = "thread-pool: avoid deadlock in nested aio_poll() calls",
+		.affected = "QEMU before 2.1",
+		.fixed_in = &(const struct ac_qemu_release){ 2, 1, 0 },
+		.mechanism = "a completion callback ran aio_poll() waiting for another request, whose completion needs the same completion_bh that is running and will not be scheduled again",
+	},
+	{
+		.id = "iohandler-race",
+		.title = "block-job completion BH raced with guest requests from iohandler_ctx",
+		.fix_commit = "ab27c3b5e740",
+		.fix_title = "mirror: Workaround for unexpected iohandler events during completion",
+		.affected = "QEMU 2.5 - 2.6 (fixed in 2.6)",
+		.fixed_in = &(const struct ac_qemu_release){ 2, 6, 0 },
+		.mechanism = "between bdrv_drained_begin() and mirror_exit() the main loop dispatched virtio host notifiers through iohandler_ctx, whose external events were not disabled, so new requests slipped in",
+	},
+	{
+		.id = "bql-poll-cycle",
+		.title = "BQL holder polls for work only the main thread can do",
+		.fix_commit = NULL,
+		.fix_title = "GitLab issue #780",
+		.affected = "QEMU 6.x",
+		.fixed_in = NULL,
+		.mechanism = "a thread holding the BQL waits in aio_poll for a bottom half that only the main loop runs, while the main loop waits for the BQL",
+	},
+	{
+		.id = "lost-coroutine-wake",
+		.title = "a coroutine is scheduled but its context's co_schedule_bh is not pending",
+		.fix_commit = NULL,
+		.fix_title = "generic invariant of aio_co_schedule()",
+		.affected = "QEMU 2.9 and later",
+		.fixed_in = NULL,
+		.mechanism = "aio_co_schedule() queues the coroutine on ctx->scheduled_coroutines and schedules co_schedule_bh; with the BH idle nothing will ever enter the coroutine",
+	},
+};
+
+const struct ac_pattern *ac_pattern_find(const char *id)
+{
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+		if (!strcmp(patterns[i].id, id))
+			return &patterns[i];
+	return NULL;
+}
+
+const struct ac_pattern *ac_pattern_at(size_t index)
+{
+	return index < sizeof(patterns) / sizeof(patterns[0]) ? &patterns[index] : NULL;
+}

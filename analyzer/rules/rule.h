@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pattern rules: each looks at the analysis and adds findings (with
+ * evidence) or says what it checked.  One rule per file, named after its
+ * pattern id; diagnose.c runs them in the order of its table.
+ */
+#ifndef AIOCORE_RULE_H
+#define AIOCORE_RULE_H
+
+#include "dwarf/dwarf.h"
+#include "qemu/qemu.h"
+#include "finding.h"
+#include "evidence.h"
+
+typedef void ac_rule_fn(struct ac_program *prog, const struct ac_analysis *a,
+			struct ac_findings *findings);
+
+ac_rule_fn ac_rule_lost_completion;
+ac_rule_fn ac_rule_lost_notify;
+ac_rule_fn ac_rule_nested_poll;
+ac_rule_fn ac_rule_lost_coroutine_wake;
+ac_rule_fn ac_rule_iohandler_race;
+ac_rule_fn ac_rule_bql_poll_cycle;
+/*
+ * A waiter asleep on EV_BUSY, its condition already true, and nobody about
+ * to set the event.  prog may be NULL (it is only used to symbolize).
+ */
+ac_rule_fn ac_rule_event_lost_wakeup;
+
+#endif

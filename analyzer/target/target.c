@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <elf.h>
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core-file.h"
+#include "util/util.h"
+#include "link-map.h"
+#include "live-process.h"
+#include "module-finder.h"
+#include "target.h"
+
+/* The tid under which a saved register set (a coroutine) is unwound. */
+#define AC_PSEUDO_TID 0x7ffffffe
+
+struct ac_target {
+	char *name;
+	struct ac_module_finder finder;
+	Dwfl *dwfl;
+	struct ac_core *core;
+	char *temp_path;           /* decompressed copy of the core */
+	struct ac_live *live;
+	pid_t process_id;
+	const struct ac_thread *threads;
+	size_t n_threads;
+	enum ac_arch arch;
+	Dwfl_Module *main_module;
+	struct ac_error *debuginfo_error;
+	char **warnings;
+	size_t n_warnings;
+	const struct ac_thread *pseudo;  /* served as AC_PSEUDO_TID */
+	struct symbol_memo *memo;        /* ac_target_addrinfo's answers */
+	size_t memo_size, memo_used;     /* slots (a power of 2), used */
+};
+
+struct symbol_memo {
+	Dwfl_Module *mod;                /* NULL: a free slot */
+	uint64_t pc;
+	const char *name;
+	GElf_Off offset;
+	GElf_Sym sym;
+};
+
+void ac_target_warn(struct ac_target *target, const char *fmt, ...)
+{
+	char **grown = realloc(target->warnings,
+			       (target->n_warnings + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	target->warnings = grown;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&target->warnings[target->n_warnings], fmt, ap) >= 0)
+		target->n_warnings++;
+	va_end(ap);
+}
+
+/*
+ * Bytes that a core leaves out (read-only file mappings are filtered by
+ * default) are the same as in the module's file: read them there.  Only
+ * non-writable segments qualify, their contents cannot have changed.
+ */
+static struct ac_error *read_from_module_file(struct ac_target *target,
+					      uint64_t address, void *buf,
+					      size_t size)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(target->dwfl, address);
+	if (!mod)
+		return ac_error_create(AC_ERR_LOOKUP, "no module");
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	if (!elf)
+		return ac_error_create(AC_ERR_LOOKUP, "no ELF");
+	size_t raw_size;
+	const char *raw = elf_rawfile(elf, &raw_size);
+	size_t phnum;
+	if (!raw || elf_getphdrnum(elf, &phnum) < 0)
+		return ac_error_create(AC_ERR_LOOKUP, "no file image");
+	uint64_t vaddr = address - bias;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr phdr;
+		if (!gelf_getphdr(elf, i, &phdr) || phdr.p_type != PT_LOAD ||
+		    (phdr.p_flags & PF_W))
+			continue;
+		if (vaddr < phdr.p_vaddr || vaddr - phdr.p_vaddr >= phdr.p_filesz ||
+		    size > phdr.p_filesz - (vaddr - phdr.p_vaddr))
+			continue;
+		uint64_t off = phdr.p_offset + (vaddr - phdr.p_vaddr);
+		if (off > raw_size || size > raw_size - off)
+			break;
+		memcpy(buf, raw + off, size);
+		return NULL;
+	}
+	return ac_error_create(AC_ERR_LOOKUP, "not in a read-only segment");
+}
+
+struct ac_error *ac_target_read(struct ac_target *target, uint64_t address,
+				void *buf, size_t size)
+{
+	if (size == 0)
+		return NULL;
+	if (address + size < address)
+		return ac_error_create_at(AC_ERR_UNMAPPED, address,
+					  "address 0x%" PRIx64 " + %zu wraps around",
+					  address, size);
+	if (target->live)
+		return ac_live_read(target->live, address, buf, size);
+	struct ac_error *err = ac_core_read(target->core, address, buf, size);
+	if (err && err->code == AC_ERR_NOT_IN_CORE) {
+		struct ac_error *file_err = read_from_module_file(target, address,
+								  buf, size);
+		if (!file_err) {
+			ac_error_destroy(err);
+			return NULL;
+		}
+		ac_error_destroy(file_err);
+	}
+	return err;
+}
+
+struct ac_error *ac_target_read_uint(struct ac_target *target, uint64_t address,
+				     size_t size, uint64_t *ret)
+{
+	uint8_t bytes[8];
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return ac_error_create(AC_ERR_USAGE, "cannot read a %zu-byte integer",
+				       size);
+	struct ac_error *err = ac_target_read(target, address, bytes, size);
+	if (err)
+		return err;
+	uint64_t value = 0;
+	/* Only little-endian targets are accepted by the core reader. */
+	for (size_t i = size; i-- > 0;)
+		value = (value << 8) | bytes[i];
+	*ret = value;
+	return NULL;
+}
+
+#define DEFINE_READ(bits)                                                      \
+	struct ac_error *ac_target_read_u##bits(struct ac_target *target,      \
+						uint64_t address,              \
+						uint##bits##_t *ret)           \
+	{                                                                      \
+		uint64_t value;                                                \
+		struct ac_error *err = ac_target_read_uint(target, address,   \
+							   bits / 8, &value);  \
+		if (!err)                                                      \
+			*ret = (uint##bits##_t)value;                          \
+		return err;                                                    \
+	}
+DEFINE_READ(8)
+DEFINE_READ(16)
+DEFINE_READ(32)
+DEFINE_READ(64)
+
+struct ac_error *ac_target_read_pointer(struct ac_target *target,
+					uint64_t address, uint64_t *ret)
+{
+	return ac_target_read_uint(target, address,
+				   ac_target_pointer_size(target), ret);
+}
+
+struct ac_error *ac_target_read_string(struct ac_target *target,
+				       uint64_t address, size_t max_len,
+				       char **ret)
+{
+	char *s = malloc(max_len + 1);
+	if (!s)
+		return &ac_error_no_memory;
+	size_t len = 0;
+	while (len < max_len) {
+		/* Byte-wise near the end of a mapping, in chunks elsewhere. */
+		size_t chunk = 64 - ((address + len) & 63);
+		if (chunk > max_len - len)
+			chunk = max_len - len;
+		struct ac_error *err = ac_target_read(target, address + len,
+						      s + len, chunk);
+		if (err) {
+			free(s);
+			return err;
+		}
+		char *nul = memchr(s + len, '\0', chunk);
+		if (nul) {
+			*ret = s;
+			return NULL;
+		}
+		len += chunk;
+	}
+	s[max_len] = '\0';
+	*ret = s;
+	return NULL;
+}
+
+/* libdwfl thread callbacks: our threads, our memory, for cores and pids. */
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	struct ac_target *target = arg;
+	const struct ac_thread *prev = *thread_argp;
+	size_t next = prev ? (size_t)(prev - target->threads) + 1 : 0;
+	if (prev == target->pseudo || next >= target->n_threads)
+		return 0;
+	*thread_argp = (void *)&target->threads[next];
+	return target->threads[next].tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	struct ac_target *target = arg;
+	if (tid == AC_PSEUDO_TID && target->pseudo) {
+		*thread_argp = (void *)target->pseudo;
+		return true;
+	}
+	const struct ac_thread *t = ac_target_thread_by_tid(target, tid);
+	if (!t)
+		return false;
+	*thread_argp = (void *)t;
+	return true;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
+			void *arg)
+{
+	(void)dwfl;
+	uint64_t value;
+	struct ac_error *err = ac_target_read_u64(arg, addr, &value);
+	if (err) {
+		ac_error_destroy(err);
+		return false;
+	}
+	*result = value;
+	return true;
+}
+
+/* user_regs_struct index of DWARF registers 0..16 (rax rdx rcx rbx rsi rdi
+ * rbp rsp r8..r15 rip). */
+static const unsigned char x86_64_dwarf_to_user[17] = {
+	10, 12, 11, 5, 13, 14, 4, 19, 9, 8, 7, 6, 3, 2, 1, 0, 16,
+};
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	const struct ac_thread *t = thread_arg;
+	Dwarf_Word regs[33];
+	if (t->n_gregs == 27) {  /* x86_64 */
+		for (unsigned i = 0; i < 17; i++)
+			regs[i] = t->gregs[x86_64_dwarf_to_user[i]];
+		return dwfl_thread_state_registers(thread, 0, 17, regs);
+	}
+	if (t->n_gregs >= 33) {  /* aarch64: x0..x30, sp, pc */
+		for (unsigned i = 0; i < 32; i++)
+			regs[i] = t->gregs[i];
+		if (!dwfl_thread_state_registers(thread, 0, 32, regs))
+			return false;
+		dwfl_thread_state_register_pc(thread, t->gregs[32]);
+		return true;
+	}
+	return false;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+static int find_main_module_cb(Dwfl_Module *mod, void **userdata,
+			       const char *name, Dwarf_Addr start, void *arg)
+{
+	(void)userdata;
+	(void)name;
+	(void)start;
+	struct { uint64_t entry; Dwfl_Module *found; } *search = arg;
+	Dwarf_Addr low, high;
+	dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL);
+	if (search->entry >= low && search->entry < high) {
+		search->found = mod;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+static Dwfl_Module *find_main_module(Dwfl *dwfl, uint64_t entry)
+{
+	struct { uint64_t entry; Dwfl_Module *found; } search = { entry, NULL };
+	if (entry)
+		dwfl_getmodules(dwfl, find_main_module_cb, &search, 0);
+	return search.found;
+}
+
+static uint64_t live_entry(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint64_t pair[2], entry = 0;
+	while (read(fd, pair, sizeof(pair)) == sizeof(pair) && pair[0] != AT_NULL)
+		if (pair[0] == AT_ENTRY)
+			entry = pair[1];
+	close(fd);
+	return entry;
+}
+
+/* --exe must be an ELF executable built from the same build as the core. */
+static struct ac_error *check_executable(struct ac_target *target,
+					 const char *exe_path)
+{
+	int fd = open(exe_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ac_error_create(AC_ERR_IO, "%s: cannot open: %s", exe_path,
+				       strerror(errno));
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	struct ac_error *err = NULL;
+	GElf_Ehdr ehdr;
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr)) {
+		err = ac_error_create(AC_ERR_FORMAT, "%s: not an ELF file", exe_path);
+	} else if (ehdr.e_type == ET_CORE) {
+		err = ac_error_create(AC_ERR_USAGE,
+				      "%s: is a core file, not an executable", exe_path);
+	} else if (target->main_module) {
+		char exe_id[128], core_id[128];
+		ac_elf_build_id_hex(elf, exe_id, sizeof(exe_id));
+		ac_module_build_id_hex(target->main_module, core_id, sizeof(core_id));
+		if (strcmp(core_id, "(none)") == 0)
+			ac_target_warn(target,
+				       "%s: the core does not record the executable's build-id; cannot check that --exe %s matches",
+				       target->name, exe_path);
+		else if (strcmp(exe_id, core_id) != 0)
+			err = ac_error_create(AC_ERR_MISMATCH,
+					      "%s: build-id %s does not match the core's executable (build-id %s): the core was made by another build",
+					      exe_path, exe_id, core_id);
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
+static void check_debuginfo(struct ac_target *target)
+{
+	Dwfl_Module *mod = target->main_module;
+	if (!mod) {
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: the executable could not be found; give it with --exe (or --sysroot for a core from another machine)",
+			target->name);
+		return;
+	}
+	GElf_Addr bias;
+	if (dwfl_module_getdwarf(mod, &bias))
+		return;
+	const char *file = NULL;
+	const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
+					    &file, NULL);
+	if (!file) {
+		char id[128];
+		ac_module_build_id_hex(mod, id, sizeof(id));
+		/* Found, but another build: say so, it is the likely mistake. */
+		for (size_t i = 0; name && i < ac_module_finder_rejected_count(&target->finder); i++) {
+			const char *why = ac_module_finder_rejected(&target->finder, i);
+			if (!strncmp(why, name, strlen(name))) {
+				target->debuginfo_error = ac_error_create(AC_ERR_MISMATCH,
+					"%s: %s: the core was made by another build of the executable; give the matching one with --exe or --sysroot",
+					target->name, why);
+				return;
+			}
+		}
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: executable %s (build-id %s) not found; give it with --exe or --sysroot",
+			target->name, name ? name : "?", id);
+		return;
+	}
+	char id[128];
+	ac_module_build_id_hex(mod, id, sizeof(id));
+	target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+		"%s: no debuginfo for %s (build-id %s): install the distribution's debug package for it (e.g. qemu-system-x86-dbgsym, qemu-kvm-debuginfo), "
+		"or set DEBUGINFOD_URLS, or give a directory holding .build-id/%.2s/%s.debug with --debug-dir",
+		target->name, file, id, id, id + 2);
+}
+
+static struct ac_error *open_core(struct ac_target *target,
+				  const struct ac_target_config *config)
+{
+	const char *path = config->core_path;
+	enum ac_compression compression;
+	struct ac_error *err = ac_compression_detect(path, &compression);
+	if (err)
+		return err;
+	if (compression != AC_COMPRESSION_NONE) {
+		err = ac_decompress_to_temp(path, compression, &target->temp_path);
+		if (err)
+			return err;
+		path = target->temp_path;
+	}
+	err = ac_core_open(path, config->core_path, &target->core);
+	if (err)
+		return err;
+	struct ac_core *core = target->core;
+	target->arch = core->arch;
+	target->threads = core->threads;
+	target->n_threads = core->n_threads;
+	for (size_t i = 0; i < core->n_problems; i++)
+		ac_target_warn(target, "%s", core->problems[i]);
+
+	/*
+	 * --exe that is not an executable is refused before libdwfl opens it
+	 * (given a core as the executable, elfutils 0.188 leaks an Elf).  No
+	 * main module yet: this checks the file's kind, the build-id below.
+	 */
+	if (config->exe_path) {
+		err = check_executable(target, config->exe_path);
+		if (err)
+			return err;
+	}
+	dwfl_report_begin(target->dwfl);
+	int n = dwfl_core_file_report(target->dwfl, core->elf, config->exe_path);
+	dwfl_report_end(target->dwfl, NULL, NULL);
+	if (n < 0)
+		ac_target_warn(target, "%s: modules not found from the core: %s",
+			       target->name, dwfl_errmsg(-1));
+	target->main_module = find_main_module(target->dwfl, core->entry);
+	/* Found no library (qemu-user cores): walk the link map ourselves. */
+	if (n <= 1 && core->entry) {
+		err = ac_link_map_report(target, core->entry, core->execfn,
+					 config->exe_path, config->sysroot,
+					 &target->main_module);
+		if (err) {
+			ac_target_warn(target, "%s: %s", target->name, err->message);
+			ac_error_destroy(err);
+		}
+	}
+	if (config->exe_path) {
+		err = check_executable(target, config->exe_path);
+		if (err)
+			return err;
+	}
+	if (core->n_threads == 0)
+		return NULL;  /* notes cut off: memory only, no unwinding */
+	if (!dwfl_attach_state(target->dwfl, core->elf, core->threads[0].tid,
+			       &thread_callbacks, target))
+		return ac_error_create(AC_ERR_ELFUTILS, "%s: cannot set up unwinding: %s",
+				       target->name, dwfl_errmsg(-1));
+	return NULL;
+}
+
+static struct ac_error *open_live(struct ac_target *target,
+				  const struct ac_target_config *config)
+{
+	struct ac_error *err = config->callbacks
+		? ac_live_open_callbacks(config->pid, config->callbacks, &target->live)
+		: ac_live_open(config->pid, &target->live);
+	if (err)
+		return err;
+	target->arch = target->live->arch;
+	target->process_id = config->pid;
+	target->threads = target->live->threads;
+	target->n_threads = target->live->n_threads;
+	dwfl_report_begin(target->dwfl);
+	int rc = dwfl_linux_proc_report(target->dwfl, config->pid);
+	dwfl_report_end(target->dwfl, NULL, NULL);
+	if (rc != 0)
+		return ac_error_create(AC_ERR_PROCESS, "pid %d: cannot read its mappings: %s",
+				       config->pid, rc > 0 ? strerror(rc) : dwfl_errmsg(-1));
+	target->main_module = find_main_module(target->dwfl, live_entry(config->pid));
+	if (config->exe_path) {
+		err = check_executable(target, config->exe_path);
+		if (err)
+			return err;
+	}
+	/* libdwfl wants an ELF for the architecture: the executable's. */
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", config->pid);
+	int fd = open(exe, O_RDONLY | O_CLOEXEC);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+	bool ok = dwfl_attach_state(target->dwfl, elf, config->pid,
+				    &thread_callbacks, target);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return ac_error_create(AC_ERR_ELFUTILS, "pid %d: cannot set up unwinding: %s",
+				       config->pid, dwfl_errmsg(-1));
+	return NULL;
+}
+
+struct ac_error *ac_target_open(const struct ac_target_config *config,
+				struct ac_target **ret)
+{
+	if (!config->core_path && config->pid <= 0)
+		return ac_error_create(AC_ERR_USAGE, "give a core file or --pid");
+	if (config->core_path && config->pid > 0)
+		return ac_error_create(AC_ERR_USAGE, "give a core file or --pid, not both");
+	elf_version(EV_CURRENT);
+	struct ac_target *target = calloc(1, sizeof(*target));
+	if (!target)
+		return &ac_error_no_memory;
+	struct ac_error *err;
+	if (config->core_path)
+		target->name = strdup(config->core_path);
+	else if (asprintf(&target->name, "pid %d", config->pid) < 0)
+		target->name = NULL;
+	if (!target->name) {
+		free(target);
+		return &ac_error_no_memory;
+	}
+	err = ac_module_finder_init(&target->finder, config);
+	if (err)
+		goto fail;
+	ac_module_finder_activate(&target->finder);
+	target->dwfl = dwfl_begin(&target->finder.callbacks);
+	if (!target->dwfl) {
+		err = ac_error_create(AC_ERR_ELFUTILS, "dwfl_begin: %s", dwfl_errmsg(-1));
+		goto fail;
+	}
+	err = config->core_path ? open_core(target, config) : open_live(target, config);
+	if (err)
+		goto fail;
+	target->finder.main = target->main_module;
+	check_debuginfo(target);
+	for (size_t i = 0; i < ac_module_finder_rejected_count(&target->finder); i++) {
+		const char *why = ac_module_finder_rejected(&target->finder, i);
+		/* The executable's own rejection is already the error above. */
+		if (!target->debuginfo_error || !strstr(target->debuginfo_error->message, why))
+			ac_target_warn(target, "%s: not used: %s", target->name, why);
+	}
+	*ret = target;
+	return NULL;
+fail:
+	ac_target_destroy(target);
+	return err;
+}
+
+void ac_target_destroy(struct ac_target *target)
+{
+	if (!target)
+		return;
+	if (target->dwfl)
+		dwfl_end(target->dwfl);
+	ac_module_finder_deinit(&target->finder);
+	ac_core_destroy(target->core);
+	if (target->temp_path)
+		ac_decompressed_remove(target->temp_path);
+	ac_live_destroy(target->live);
+	ac_error_destroy(target->debuginfo_error);
+	for (size_t i = 0; i < target->n_warnings; i++)
+		free(target->warnings[i]);
+	free(target->warnings);
+	free(target->memo);
+	free(target->name);
+	free(target);
+}
+
+const char *ac_target_name(const struct ac_target *target)
+{
+	return target->name;
+}
+
+static size_t memo_slot(const struct symbol_memo *memo, size_t size, Dwfl_Module *mod,
+			uint64_t pc)
+{
+	uint64_t h = (pc ^ (uint64_t)(uintptr_t)mod) * 0x9e3779b97f4a7c15ULL;
+	size_t i = (size_t)(h >> 32) & (size - 1);
+	while (memo[i].mod && (memo[i].mod != mod || memo[i].pc != pc))
+		i = (i + 1) & (size - 1);
+	return i;
+}
+
+static bool memo_grow(struct ac_target *target)
+{
+	size_t size = target->memo_size ? target->memo_size * 2 : 256;
+	struct symbol_memo *memo = calloc(size, sizeof(*memo));
+	if (!memo)
+		return false;
+	for (size_t i = 0; i < target->memo_size; i++) {
+		const struct symbol_memo *e = &target->memo[i];
+		if (e->mod)
+			memo[memo_slot(memo, size, e->mod, e->pc)] = *e;
+	}
+	free(target->memo);
+	target->memo = memo;
+	target->memo_size = size;
+	return true;
+}
+
+const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
+			       GElf_Off *offset, GElf_Sym *sym)
+{
+	if (target->memo_size) {
+		const struct symbol_memo *e =
+			&target->memo[memo_slot(target->memo, target->memo_size, mod, pc)];
+		if (e->mod) {
+			*offset = e->offset;
+			*sym = e->sym;
+			return e->name;
+		}
+	}
+	const char *name = dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL);
+	/* At most half full; without memory the answer is simply not kept. */
+	if ((target->memo_used + 1) * 2 > target->memo_size && !memo_grow(target))
+		return name;
+	struct symbol_memo *e = &target->memo[memo_slot(target->memo, target->memo_size, mod, pc)];
+	*e = (struct symbol_memo){ mod, pc, name, name ? *offset : 0, name ? *sym : (GElf_Sym){ 0 } };
+	target->memo_used++;
+	return name;
+}
+
+pid_t ac_target_process_id(const struct ac_target *target)
+{
+	return target->core ? target->core->process_id : target->process_id;
+}
+
+enum ac_arch ac_target_arch(const struct ac_target *target)
+{
+	return target->arch;
+}
+
+const char *ac_target_arch_name(const struct ac_target *target)
+{
+	return target->arch == AC_ARCH_X86_64 ? "x86_64" : "aarch64";
+}
+
+unsigned ac_target_pointer_size(const struct ac_target *target)
+{
+	(void)target;
+	return 8;  /* only 64-bit targets are accepted */
+}
+
+bool ac_target_is_little_endian(const struct ac_target *target)
+{
+	(void)target;
+	return true;
+}
+
+Dwfl *ac_target_dwfl(struct ac_target *target)
+{
+	return target->dwfl;
+}
+
+Dwfl_Module *ac_target_main_module(struct ac_target *target)
+{
+	return target->main_module;
+}
+
+size_t ac_target_region_count(const struct ac_target *target)
+{
+	if (target->core)
+		return target->core->n_segments;
+	return target->live ? target->live->n_regions : 0;
+}
+
+bool ac_target_region(const struct ac_target *target, size_t index,
+		      struct ac_region *ret)
+{
+	if (target->core) {
+		if (index >= target->core->n_segments)
+			return false;
+		const struct ac_core_segment *seg = &target->core->segments[index];
+		*ret = (struct ac_region){ seg->vaddr, seg->present,
+					   (seg->flags & PF_W) != 0 };
+		return true;
+	}
+	if (!target->live || index >= target->live->n_regions)
+		return false;
+	*ret = target->live->regions[index];
+	return true;
+}
+
+size_t ac_target_thread_count(const struct ac_target *target)
+{
+	return target->n_threads;
+}
+
+const struct ac_thread *ac_target_thread(const struct ac_target *target,
+					 size_t index)
+{
+	return index < target->n_threads ? &target->threads[index] : NULL;
+}
+
+const struct ac_thread *ac_target_thread_by_tid(const struct ac_target *target,
+						pid_t tid)
+{
+	for (size_t i = 0; i < target->n_threads; i++)
+		if (target->threads[i].tid == tid)
+			return &target->threads[i];
+	return NULL;
+}
+
+size_t ac_target_warning_count(const struct ac_target *target)
+{
+	return target->n_warnings;
+}
+
+const char *ac_target_warning(const struct ac_target *target, size_t index)
+{
+	return index < target->n_warnings ? target->warnings[index] : NULL;
+}
+
+const struct ac_error *ac_target_debuginfo_error(const struct ac_target *target)
+{
+	return target->debuginfo_error;
+}
+
+double ac_target_stopped_seconds(const struct ac_target *target)
+{
+	return target->live ? target->live->stopped_seconds : 0;
+}
+
+pid_t ac_target_set_pseudo_thread(struct ac_target *target,
+				  const struct ac_thread *regs)
+{
+	target->pseudo = regs;
+	return AC_PSEUDO_TID;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A target is one process image: a core file or a live process.  It owns
+ * the Dwfl session (modules and their debuginfo), reads memory with
+ * distinct errors for "not mapped" and "not in the core", and lists the
+ * threads with their registers.  It never writes to what it reads.
+ */
+#ifndef AIOCORE_TARGET_H
+#define AIOCORE_TARGET_H
+
+#include <elfutils/libdwfl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+#include "target-types.h"
+#include "backtrace.h"
+#include "jmpbuf.h"
+
+
+
+struct ac_error *ac_target_open(const struct ac_target_config *config,
+				struct ac_target **ret);
+void ac_target_destroy(struct ac_target *target);
+
+/* Where the image came from, for messages: the core's path or "pid N". */
+const char *ac_target_name(const struct ac_target *target);
+/*
+ * dwfl_module_addrinfo(), remembered: libdw walks the module's whole symbol
+ * table for each address, and threads' stacks repeat the same pcs.
+ */
+const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
+			       GElf_Off *offset, GElf_Sym *sym);
+
+/* The process id (its main thread's tid); 0 when the core does not say. */
+pid_t ac_target_process_id(const struct ac_target *target);
+enum ac_arch ac_target_arch(const struct ac_target *target);
+const char *ac_target_arch_name(const struct ac_target *target);
+unsigned ac_target_pointer_size(const struct ac_target *target);
+bool ac_target_is_little_endian(const struct ac_target *target);
+
+Dwfl *ac_target_dwfl(struct ac_target *target);
+/* The main executable's module; NULL when it could not be found. */
+Dwfl_Module *ac_target_main_module(struct ac_target *target);
+
+/*
+ * Memory.  Every read is checked: AC_ERR_UNMAPPED when no mapping covers the
+ * range, AC_ERR_NOT_IN_CORE when a mapping does but its bytes were filtered
+ * out or truncated away.  The error carries the first bad address.
+ */
+struct ac_error *ac_target_read(struct ac_target *target, uint64_t address,
+				void *buf, size_t size);
+struct ac_error *ac_target_read_u8(struct ac_target *target, uint64_t address,
+				   uint8_t *ret);
+struct ac_error *ac_target_read_u16(struct ac_target *target, uint64_t address,
+				    uint16_t *ret);
+struct ac_error *ac_target_read_u32(struct ac_target *target, uint64_t address,
+				    uint32_t *ret);
+struct ac_error *ac_target_read_u64(struct ac_target *target, uint64_t address,
+				    uint64_t *ret);
+/* An unsigned integer of size 1, 2, 4 or 8 in the target's byte order. */
+struct ac_error *ac_target_read_uint(struct ac_target *target, uint64_t address,
+				     size_t size, uint64_t *ret);
+struct ac_error *ac_target_read_pointer(struct ac_target *target,
+					uint64_t address, uint64_t *ret);
+/* A NUL-terminated string of at most max_len bytes; *ret is malloc'd. */
+struct ac_error *ac_target_read_string(struct ac_target *target,
+				       uint64_t address, size_t max_len,
+				       char **ret);
+
+/* Memory regions whose bytes can be read (for scans).  Index order. */
+size_t ac_target_region_count(const struct ac_target *target);
+bool ac_target_region(const struct ac_target *target, size_t index,
+		      struct ac_region *ret);
+
+/* Threads, in the order the target lists them (the core's notes). */
+size_t ac_target_thread_count(const struct ac_target *target);
+const struct ac_thread *ac_target_thread(const struct ac_target *target,
+					 size_t index);
+const struct ac_thread *ac_target_thread_by_tid(const struct ac_target *target,
+						pid_t tid);
+
+/*
+ * Problems found that do not stop the analysis (truncated segments, a
+ * library without debuginfo).  They make the result partial: exit code 1.
+ */
+size_t ac_target_warning_count(const struct ac_target *target);
+const char *ac_target_warning(const struct ac_target *target, size_t index);
+void ac_target_warn(struct ac_target *target, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Why the main executable has no DWARF (names its build-id and how to get
+ * it), or NULL.  Views that decode structures treat it as fatal; `threads`
+ * only warns.
+ */
+const struct ac_error *ac_target_debuginfo_error(const struct ac_target *target);
+
+/* Live targets: how long the threads were stopped to read registers. */
+double ac_target_stopped_seconds(const struct ac_target *target);
+
+/* For backtrace.c: serve regs as a thread for one unwind; returns its tid. */
+pid_t ac_target_set_pseudo_thread(struct ac_target *target,
+				  const struct ac_thread *regs);
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* aiocore ctx: every AioContext found, decoded, with its home thread. */
+#include <inttypes.h>
+
+#include "qemu/qemu.h"
+#include "util/util.h"
+#include "view.h"
+
+static void print_text(FILE *out, const struct ac_aio_context *c)
+{
+	fprintf(out, "AioContext 0x%" PRIx64 "  %s\n", c->obj.address, ac_aio_context_role(c));
+	fprintf(out, "  found as:     %s\n", c->found_as);
+	if (c->has_notify_me)
+		fprintf(out, "  notify_me:    %" PRIu32 " (glib prepare bit %s; %" PRIu32 " blocking aio_poll)\n",
+			c->notify_me, c->notify_me & 1 ? "set" : "clear", c->notify_me >> 1);
+	if (c->has_dispatching)
+		fprintf(out, "  dispatching:  %s\n", c->dispatching ? "true" : "false");
+	if (c->has_notified)
+		fprintf(out, "  notified:     %s\n", c->notified ? "true" : "false");
+	fprintf(out, "  eventfd:      rfd %d, wfd %d\n", c->notifier_rfd, c->notifier_wfd);
+	if (c->has_list_lock)
+		fprintf(out, "  list_lock:    count %" PRIu32 " (%" PRIu32 " walkers, state %u)\n",
+			c->list_lock, c->list_lock >> 2, c->list_lock & 3);
+	if (c->has_external_disable_cnt)
+		fprintf(out, "  external_disable_cnt: %" PRId64 "\n", c->external_disable_cnt);
+	fprintf(out, "  thread_pool:  0x%" PRIx64 "\n", c->thread_pool);
+	if (c->home_tid)
+		fprintf(out, "  home thread:  %d (%s): %s in %s\n", c->home_tid, c->home_how,
+			c->sleeping_in_poll ? "asleep" : "running",
+			c->blocked_in ? c->blocked_in : "?");
+	else
+		fprintf(out, "  home thread:  unknown\n");
+}
+
+static void print_json(struct ac_json *j, const struct ac_aio_context *c)
+{
+	ac_json_object_begin(j);
+	ac_json_field_address(j, "address", c->obj.address);
+	ac_json_field_string(j, "role", c->is_main ? "main"
+				: c->is_iohandler ? "iohandler"
+				: c->is_iothread ? "iothread" : "other");
+	ac_json_field_string(j, "found_as", c->found_as);
+	ac_json_field_uint_opt(j, "notify_me", c->has_notify_me, c->notify_me);
+	ac_json_field_bool_opt(j, "notified", c->has_notified, c->notified);
+	ac_json_field_int(j, "eventfd", c->notifier_rfd);
+	ac_json_field_uint_opt(j, "list_lock", c->has_list_lock, c->list_lock);
+	ac_json_field_int_opt(j, "external_disable_cnt", c->has_external_disable_cnt,
+			      c->external_disable_cnt);
+	ac_json_field_address(j, "thread_pool", c->thread_pool);
+	ac_json_field_int_opt(j, "home_tid", c->home_tid != 0, c->home_tid);
+	ac_json_field_bool(j, "home_sleeping_in_poll", c->sleeping_in_poll);
+	ac_json_field_string(j, "blocked_in", c->blocked_in);
+	ac_json_object_end(j);
+}
+
+struct ac_error *ac_view_ctx(struct ac_program *prog, const struct ac_view_options *opts,
+			     FILE *out, enum ac_view_result *result)
+{
+	*result = AC_VIEW_OK;
+	struct ac_context_list list;
+	struct ac_error *err = ac_aio_contexts_find(prog, &list);
+	if (err)
+		return err;
+	struct ac_json j;
+	if (opts->json)
+		ac_view_json_begin(&j, out, "contexts");
+	size_t shown = 0;
+	for (size_t i = 0; i < list.n; i++) {
+		const struct ac_aio_context *c = &list.items[i];
+		if (opts->has_ctx && c->obj.address != opts->ctx)
+			continue;
+		if (opts->json) {
+			print_json(&j, c);
+		} else {
+			if (shown)
+				fputc('\n', out);
+			print_text(out, c);
+		}
+		shown++;
+	}
+	if (opts->json)
+		ac_view_json_end(prog, &j);
+	else if (!shown) {
+		fprintf(out, "no AioContext found%s\n", opts->has_ctx ? " at that address" : "");
+	}
+	ac_context_list_deinit(&list);
+	return NULL;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The table of views, shared by the CLI verbs and the gdb commands. */
+#include <string.h>
+
+#include "util/util.h"
+#include "view.h"
+
+static const struct ac_view views[] = {
+	{ "diagnose", "run every pattern rule: verdict, evidence, upstream fix",
+	  "Run every hang-pattern rule and print the verdict: the pattern, its\n"
+	  "evidence as 'what = value @address (thread, frame)', the upstream fix,\n"
+	  "the QEMU versions it affects, whether the executable's QEMU release\n"
+	  "already has that fix, and the command that replays it.\n"
+	  "Exit code 3 when a pattern is found, 0 when none.\n",
+	  ac_view_diagnose, true },
+	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread",
+	  "Every AioContext found (qemu_aio_context, iohandler_ctx, and the ones a\n"
+	  "memory scan finds), decoded, with the thread that polls it and where\n"
+	  "that thread is blocked.\n",
+	  ac_view_ctx, false },
+	{ "bh-list", "bottom halves of each AioContext, flags decoded",
+	  "Each AioContext's BHs: address, callback, opaque, name, flags (or the\n"
+	  "2.x booleans), whether it is runnable, and where it was found (the\n"
+	  "list, a slice, or its owner such as ThreadPool.completion_bh).\n",
+	  ac_view_bh_list, false },
+	{ "coroutines", "coroutines: entry, state, where found; --bt unwinds suspended ones",
+	  "Coroutines reachable from each thread (its current one), from the\n"
+	  "AioContexts' scheduled_coroutines and from thread-pool requests: entry\n"
+	  "point, state, and with --bt the backtrace of each suspended coroutine,\n"
+	  "unwound from its saved sigjmp_buf (glibc pointer mangling undone).\n",
+	  ac_view_coroutines, false },
+	{ "events", "QemuEvents: value decoded, waiters, the condition guarded",
+	  "QemuEvent instances (rcu_call_ready_event, rcu_gp_event, timer lists'\n"
+	  "timers_done_ev): the value decoded (4294967295 is EV_BUSY: a waiter sleeps,\n"
+	  "which is normal), the threads waiting on each, and the condition it guards.\n",
+	  ac_view_events, false },
+	{ "thread-pool", "thread pools and their requests, up to the waiting coroutine",
+	  "Each thread pool: thread counts and every request: state, kind, ret,\n"
+	  "completion callback, and the chain from common.opaque to the waiting\n"
+	  "coroutine and its entry point.\n",
+	  ac_view_thread_pool, false },
+};
+
+const struct ac_view *ac_view_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+		if (!strcmp(views[i].name, name))
+			return &views[i];
+	return NULL;
+}
+
+const struct ac_view *ac_view_at(size_t index)
+{
+	return index < sizeof(views) / sizeof(views[0]) ? &views[index] : NULL;
+}
+
+struct ac_error *ac_view_run(const struct ac_view *view, struct ac_program *prog,
+			     const struct ac_view_options *opts, FILE *out,
+			     enum ac_view_result *result)
+{
+	struct ac_error *err = view->run(prog, opts, out, result);
+	if (!err && !opts->json)
+		ac_view_print_notes(prog, out);
+	return err;
+}
+
+void ac_view_print_notes(struct ac_program *prog, FILE *out)
+{
+	for (size_t i = 0; i < prog->n_notes; i++)
+		fprintf(out, "note: %s\n", prog->notes[i]);
+}
+
+void ac_view_json_notes(struct ac_program *prog, struct ac_json *json)
+{
+	ac_json_key(json, "notes");
+	ac_json_array_begin(json);
+	for (size_t i = 0; i < prog->n_notes; i++)
+		ac_json_string(json, prog->notes[i]);
+	ac_json_array_end(json);
+}
+
+void ac_view_json_begin(struct ac_json *json, FILE *out, const char *key)
+{
+	ac_json_init(json, out, true);
+	ac_json_object_begin(json);
+	ac_json_key(json, key);
+	ac_json_array_begin(json);
+}
+
+void ac_view_json_end(struct ac_program *prog, struct ac_json *json)
+{
+	ac_json_array_end(json);
+	ac_view_json_notes(prog, json);
+	ac_json_object_end(json);
+	ac_json_finish(json);
+}
