@@ -1795,13 +1795,11 @@ static int collect_module(Dwfl_Module *mod, void **userdata, const char *name,
 	(void)userdata;
 	(void)name;
 	(void)start;
-	struct module *grown = realloc(dw->modules,
-				       (dw->nmodules + 1) * sizeof(*grown));
-	if (!grown)
+	struct module *m = ac_array_slot(dw->modules, dw->nmodules);
+	if (!m)
 		return DWARF_CB_ABORT;
-	dw->modules = grown;
-	memset(&grown[dw->nmodules], 0, sizeof(*grown));
-	grown[dw->nmodules++].mod = mod;
+	m->mod = mod;
+	dw->nmodules++;
 	return DWARF_CB_OK;
 }
 

@@ -45,9 +45,7 @@ void ac_program_destroy(struct ac_program *prog)
 		for (size_t i = 0; i < ac_target_thread_count(prog->target); i++)
 			ac_backtrace_destroy(prog->backtraces[i]);
 	free(prog->backtraces);
-	for (size_t i = 0; i < prog->n_notes; i++)
-		free(prog->notes[i]);
-	free(prog->notes);
+	ac_strings_free(&prog->notes, &prog->n_notes);
 	ac_dwarf_destroy(prog->dwarf);
 	ac_target_destroy(prog->target);
 	free(prog);
@@ -63,13 +61,13 @@ static void add_note(struct ac_program *prog, char *note)
 			free(note);
 			return;
 		}
-	char **grown = realloc(prog->notes, (prog->n_notes + 1) * sizeof(*grown));
-	if (!grown) {
+	char **slot = ac_array_slot(prog->notes, prog->n_notes);
+	if (!slot) {
 		free(note);
 		return;
 	}
-	prog->notes = grown;
-	prog->notes[prog->n_notes++] = note;
+	*slot = note;
+	prog->n_notes++;
 }
 
 void ac_program_note(struct ac_program *prog, const char *fmt, ...)

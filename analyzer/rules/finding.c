@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "finding.h"
+#include "util/util.h"
 
 const char *ac_confidence_name(enum ac_confidence c)
 {
@@ -24,13 +25,9 @@ struct ac_finding *ac_findings_add(struct ac_findings *findings,
 	const struct ac_pattern *pattern = ac_pattern_find(pattern_id);
 	if (!pattern)
 		return NULL;
-	struct ac_finding *grown = realloc(findings->items,
-					   (findings->n + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_finding *f = ac_array_slot(findings->items, findings->n);
+	if (!f)
 		return NULL;
-	findings->items = grown;
-	struct ac_finding *f = &findings->items[findings->n];
-	memset(f, 0, sizeof(*f));
 	va_list ap;
 	va_start(ap, summary_fmt);
 	int n = vasprintf(&f->summary, summary_fmt, ap);
@@ -49,13 +46,9 @@ void ac_finding_evidence(struct ac_finding *finding, const char *what,
 {
 	if (!finding)
 		return;
-	struct ac_evidence *grown = realloc(finding->evidence,
-					    (finding->n_evidence + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_evidence *e = ac_array_slot(finding->evidence, finding->n_evidence);
+	if (!e)
 		return;
-	finding->evidence = grown;
-	struct ac_evidence *e = &finding->evidence[finding->n_evidence];
-	memset(e, 0, sizeof(*e));
 	va_list ap;
 	va_start(ap, value_fmt);
 	int n = vasprintf(&e->value, value_fmt, ap);
@@ -77,15 +70,9 @@ void ac_finding_evidence(struct ac_finding *finding, const char *what,
 
 void ac_findings_checked(struct ac_findings *findings, const char *fmt, ...)
 {
-	char **grown = realloc(findings->checked,
-			       (findings->n_checked + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	findings->checked = grown;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&findings->checked[findings->n_checked], fmt, ap) >= 0)
-		findings->n_checked++;
+	ac_strings_vappendf(&findings->checked, &findings->n_checked, fmt, ap);
 	va_end(ap);
 }
 
@@ -102,8 +89,6 @@ void ac_findings_deinit(struct ac_findings *findings)
 		free(f->summary);
 	}
 	free(findings->items);
-	for (size_t i = 0; i < findings->n_checked; i++)
-		free(findings->checked[i]);
-	free(findings->checked);
+	ac_strings_free(&findings->checked, &findings->n_checked);
 	*findings = (struct ac_findings){ 0 };
 }

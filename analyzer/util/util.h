@@ -12,6 +12,7 @@
 #define AIOCORE_UTIL_H
 
 #include "error.h"
+#include "array.h"
 #include "decompress.h"
 #include "json-writer.h"
 #include "list-walk.h"
