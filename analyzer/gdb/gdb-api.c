@@ -188,22 +188,6 @@ const char *aiocore_view_options_help(void)
 	return AC_VIEW_OPTIONS_HELP;
 }
 
-/* Open the program for a convenience function; 0 or an exit code. */
-static int open_program(const struct aiocore_target *target, const char *what,
-			struct ac_program **ret, char **err_text)
-{
-	struct ac_target_config config;
-	target_config(target, &config);
-	struct ac_error *err = ac_program_open(&config, ret);
-	if (!err)
-		return AC_EXIT_OK;
-	int code = ac_exit_code_for(err);
-	if (err_text && asprintf(err_text, "aiocore %s: %s", what, err->message) < 0)
-		*err_text = NULL;
-	ac_error_destroy(err);
-	return code;
-}
-
 static int fail(struct ac_error *err, const char *what, char **err_text)
 {
 	int code = ac_exit_code_for(err);
@@ -213,19 +197,35 @@ static int fail(struct ac_error *err, const char *what, char **err_text)
 	return code;
 }
 
+/*
+ * Open the program and find its AioContexts, for a convenience function;
+ * 0 or an exit code (then nothing is left open).
+ */
+static int open_contexts(const struct aiocore_target *target, const char *what,
+			 struct ac_program **prog, struct ac_context_list *list,
+			 char **err_text)
+{
+	struct ac_target_config config;
+	target_config(target, &config);
+	struct ac_error *err = ac_program_open(&config, prog);
+	if (err)
+		return fail(err, what, err_text);
+	err = ac_aio_contexts_find(*prog, list);
+	if (err) {
+		ac_program_destroy(*prog);
+		return fail(err, what, err_text);
+	}
+	return AC_EXIT_OK;
+}
+
 int aiocore_context_addresses(const struct aiocore_target *target,
 			      uint64_t **ret, size_t *n, char **err_text)
 {
 	struct ac_program *prog;
-	int code = open_program(target, "ctx", &prog, err_text);
+	struct ac_context_list list;
+	int code = open_contexts(target, "ctx", &prog, &list, err_text);
 	if (code)
 		return code;
-	struct ac_context_list list;
-	struct ac_error *err = ac_aio_contexts_find(prog, &list);
-	if (err) {
-		ac_program_destroy(prog);
-		return fail(err, "ctx", err_text);
-	}
 	uint64_t *addresses = calloc(list.n ? list.n : 1, sizeof(*addresses));
 	if (!addresses) {
 		code = fail(&ac_error_no_memory, "ctx", err_text);
@@ -244,17 +244,13 @@ int aiocore_bh_addresses(const struct aiocore_target *target, uint64_t ctx,
 			 uint64_t **ret, size_t *n, char **err_text)
 {
 	struct ac_program *prog;
-	int code = open_program(target, "bh-list", &prog, err_text);
+	struct ac_context_list list;
+	int code = open_contexts(target, "bh-list", &prog, &list, err_text);
 	if (code)
 		return code;
-	struct ac_context_list list;
-	struct ac_error *err = ac_aio_contexts_find(prog, &list);
-	if (err) {
-		ac_program_destroy(prog);
-		return fail(err, "bh-list", err_text);
-	}
 	const struct ac_aio_context *c = ac_context_list_find(&list, ctx);
 	struct ac_bh_list bhs = { 0 };
+	struct ac_error *err;
 	if (!c)
 		err = ac_error_create(AC_ERR_USAGE, "0x%" PRIx64 " is not an AioContext (see aio-ctx)", ctx);
 	else

@@ -43,54 +43,42 @@ static void print_bh_json(struct ac_json *j, const struct ac_bh *bh)
 	ac_json_object_end(j);
 }
 
+static bool show_context(struct ac_program *prog, const struct ac_aio_context *c,
+			 const struct ac_view_options *opts, FILE *out,
+			 struct ac_json *j, size_t shown)
+{
+	struct ac_bh_list bhs = { 0 };
+	struct ac_error *err = ac_bhs_decode(prog, c, &bhs);
+	if (err)
+		ac_program_note_error(prog, err, "AioContext 0x%" PRIx64, c->obj.address);
+	if (opts->json) {
+		ac_json_object_begin(j);
+		ac_json_field_address(j, "context", c->obj.address);
+		ac_json_key(j, "bhs");
+		ac_json_array_begin(j);
+		for (size_t b = 0; b < bhs.n; b++)
+			print_bh_json(j, &bhs.items[b]);
+		ac_json_array_end(j);
+		ac_json_field_string(j, "walk_problem", bhs.walk_problem);
+		ac_json_object_end(j);
+	} else {
+		if (shown)
+			fputc('\n', out);
+		fprintf(out, "AioContext 0x%" PRIx64 "  %s: %zu BH%s\n", c->obj.address,
+			ac_aio_context_role(c), bhs.n, bhs.n == 1 ? "" : "s");
+		for (size_t b = 0; b < bhs.n; b++)
+			print_bh_text(out, &bhs.items[b]);
+		if (bhs.walk_problem)
+			fprintf(out, "  <list broken: %s>\n", bhs.walk_problem);
+	}
+	ac_bh_list_deinit(&bhs);
+	return true;
+}
+
 struct ac_error *ac_view_bh_list(struct ac_program *prog, const struct ac_view_options *opts,
 				 FILE *out, enum ac_view_result *result)
 {
 	*result = AC_VIEW_OK;
-	struct ac_context_list list;
-	struct ac_error *err = ac_aio_contexts_find(prog, &list);
-	if (err)
-		return err;
-	struct ac_json j;
-	if (opts->json)
-		ac_view_json_begin(&j, out, "contexts");
-	size_t shown = 0;
-	for (size_t i = 0; i < list.n; i++) {
-		const struct ac_aio_context *c = &list.items[i];
-		if (opts->has_ctx && c->obj.address != opts->ctx)
-			continue;
-		struct ac_bh_list bhs = { 0 };
-		err = ac_bhs_decode(prog, c, &bhs);
-		if (err)
-			ac_program_note_error(prog, err, "AioContext 0x%" PRIx64, c->obj.address);
-		if (opts->json) {
-			ac_json_object_begin(&j);
-			ac_json_field_address(&j, "context", c->obj.address);
-			ac_json_key(&j, "bhs");
-			ac_json_array_begin(&j);
-			for (size_t b = 0; b < bhs.n; b++)
-				print_bh_json(&j, &bhs.items[b]);
-			ac_json_array_end(&j);
-			ac_json_field_string(&j, "walk_problem", bhs.walk_problem);
-			ac_json_object_end(&j);
-		} else {
-			if (shown)
-				fputc('\n', out);
-			fprintf(out, "AioContext 0x%" PRIx64 "  %s: %zu BH%s\n", c->obj.address,
-				ac_aio_context_role(c), bhs.n, bhs.n == 1 ? "" : "s");
-			for (size_t b = 0; b < bhs.n; b++)
-				print_bh_text(out, &bhs.items[b]);
-			if (bhs.walk_problem)
-				fprintf(out, "  <list broken: %s>\n", bhs.walk_problem);
-		}
-		shown++;
-		ac_bh_list_deinit(&bhs);
-	}
-	if (opts->json)
-		ac_view_json_end(prog, &j);
-	else if (!shown) {
-		fprintf(out, "no AioContext found%s\n", opts->has_ctx ? " at that address" : "");
-	}
-	ac_context_list_deinit(&list);
-	return NULL;
+	return ac_view_each_context(prog, opts, out, "contexts", show_context,
+				    ac_view_no_context(opts));
 }

@@ -53,36 +53,25 @@ static void print_json(struct ac_json *j, const struct ac_aio_context *c)
 	ac_json_object_end(j);
 }
 
+static bool show_context(struct ac_program *prog, const struct ac_aio_context *c,
+			 const struct ac_view_options *opts, FILE *out,
+			 struct ac_json *json, size_t shown)
+{
+	(void)prog;
+	if (opts->json) {
+		print_json(json, c);
+		return true;
+	}
+	if (shown)
+		fputc('\n', out);
+	print_text(out, c);
+	return true;
+}
+
 struct ac_error *ac_view_ctx(struct ac_program *prog, const struct ac_view_options *opts,
 			     FILE *out, enum ac_view_result *result)
 {
 	*result = AC_VIEW_OK;
-	struct ac_context_list list;
-	struct ac_error *err = ac_aio_contexts_find(prog, &list);
-	if (err)
-		return err;
-	struct ac_json j;
-	if (opts->json)
-		ac_view_json_begin(&j, out, "contexts");
-	size_t shown = 0;
-	for (size_t i = 0; i < list.n; i++) {
-		const struct ac_aio_context *c = &list.items[i];
-		if (opts->has_ctx && c->obj.address != opts->ctx)
-			continue;
-		if (opts->json) {
-			print_json(&j, c);
-		} else {
-			if (shown)
-				fputc('\n', out);
-			print_text(out, c);
-		}
-		shown++;
-	}
-	if (opts->json)
-		ac_view_json_end(prog, &j);
-	else if (!shown) {
-		fprintf(out, "no AioContext found%s\n", opts->has_ctx ? " at that address" : "");
-	}
-	ac_context_list_deinit(&list);
-	return NULL;
+	return ac_view_each_context(prog, opts, out, "contexts", show_context,
+				    ac_view_no_context(opts));
 }

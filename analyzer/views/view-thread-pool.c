@@ -68,45 +68,35 @@ static void print_json(struct ac_json *j, const struct ac_thread_pool *p)
 	ac_json_object_end(j);
 }
 
+static bool show_context(struct ac_program *prog, const struct ac_aio_context *c,
+			 const struct ac_view_options *opts, FILE *out,
+			 struct ac_json *j, size_t shown)
+{
+	if (!c->thread_pool)
+		return false;
+	struct ac_thread_pool pool;
+	struct ac_error *err = ac_thread_pool_decode(prog, c->thread_pool, &pool);
+	if (err) {
+		ac_program_note_error(prog, err, "AioContext 0x%" PRIx64 ".thread_pool",
+				      c->obj.address);
+		return false;
+	}
+	if (opts->json) {
+		print_json(j, &pool);
+	} else {
+		if (shown)
+			fputc('\n', out);
+		print_text(out, &pool);
+	}
+	ac_thread_pool_deinit(&pool);
+	return true;
+}
+
 struct ac_error *ac_view_thread_pool(struct ac_program *prog,
 				     const struct ac_view_options *opts, FILE *out,
 				     enum ac_view_result *result)
 {
 	*result = AC_VIEW_OK;
-	struct ac_context_list list;
-	struct ac_error *err = ac_aio_contexts_find(prog, &list);
-	if (err)
-		return err;
-	struct ac_json j;
-	if (opts->json)
-		ac_view_json_begin(&j, out, "pools");
-	size_t shown = 0;
-	for (size_t i = 0; i < list.n; i++) {
-		const struct ac_aio_context *c = &list.items[i];
-		if (!c->thread_pool || (opts->has_ctx && c->obj.address != opts->ctx))
-			continue;
-		struct ac_thread_pool pool;
-		err = ac_thread_pool_decode(prog, c->thread_pool, &pool);
-		if (err) {
-			ac_program_note_error(prog, err, "AioContext 0x%" PRIx64 ".thread_pool",
-					      c->obj.address);
-			continue;
-		}
-		if (opts->json) {
-			print_json(&j, &pool);
-		} else {
-			if (shown)
-				fputc('\n', out);
-			print_text(out, &pool);
-		}
-		shown++;
-		ac_thread_pool_deinit(&pool);
-	}
-	if (opts->json)
-		ac_view_json_end(prog, &j);
-	else if (!shown) {
-		fprintf(out, "no thread pool (no AioContext has used one yet)\n");
-	}
-	ac_context_list_deinit(&list);
-	return NULL;
+	return ac_view_each_context(prog, opts, out, "pools", show_context,
+				    "no thread pool (no AioContext has used one yet)");
 }

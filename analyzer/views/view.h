@@ -17,6 +17,7 @@
 #include "util/util.h"
 #include "target/target.h"
 #include "dwarf/dwarf.h"
+#include "qemu/qemu.h"
 
 /* The exit codes of `aiocore VERB` and of the gdb commands ($aio_exit). */
 enum ac_exit {
@@ -83,6 +84,22 @@ void ac_view_print_notes(struct ac_program *prog, FILE *out);
 struct ac_json;
 /* "notes": [...] as the last key of a JSON view's top object. */
 void ac_view_json_notes(struct ac_program *prog, struct ac_json *json);
+/*
+ * A view that shows one item per AioContext (ctx, bh-list, thread-pool):
+ * show() is called for each context --ctx selects; in text mode it starts
+ * its item with a blank line when `shown` items came before, in JSON mode
+ * it writes one element of the envelope's array.  It returns whether it
+ * showed anything.  none_text is printed when nothing was shown.
+ */
+typedef bool ac_view_context_fn(struct ac_program *prog, const struct ac_aio_context *c,
+				const struct ac_view_options *opts, FILE *out,
+				struct ac_json *json, size_t shown);
+struct ac_error *ac_view_each_context(struct ac_program *prog,
+				      const struct ac_view_options *opts, FILE *out,
+				      const char *json_key, ac_view_context_fn *show,
+				      const char *none_text);
+/* "no AioContext found[ at that address]", as --ctx says. */
+const char *ac_view_no_context(const struct ac_view_options *opts);
 /* A JSON view's envelope: {"KEY": [ ... ], "notes": [...]} */
 void ac_view_json_begin(struct ac_json *json, FILE *out, const char *key);
 void ac_view_json_end(struct ac_program *prog, struct ac_json *json);

@@ -94,3 +94,35 @@ void ac_view_json_end(struct ac_program *prog, struct ac_json *json)
 	ac_json_object_end(json);
 	ac_json_finish(json);
 }
+
+const char *ac_view_no_context(const struct ac_view_options *opts)
+{
+	return opts->has_ctx ? "no AioContext found at that address" : "no AioContext found";
+}
+
+struct ac_error *ac_view_each_context(struct ac_program *prog,
+				      const struct ac_view_options *opts, FILE *out,
+				      const char *json_key, ac_view_context_fn *show,
+				      const char *none_text)
+{
+	struct ac_context_list list;
+	struct ac_error *err = ac_aio_contexts_find(prog, &list);
+	if (err)
+		return err;
+	struct ac_json j;
+	if (opts->json)
+		ac_view_json_begin(&j, out, json_key);
+	size_t shown = 0;
+	for (size_t i = 0; i < list.n; i++) {
+		const struct ac_aio_context *c = &list.items[i];
+		if (opts->has_ctx && c->obj.address != opts->ctx)
+			continue;
+		shown += show(prog, c, opts, out, &j, shown);
+	}
+	if (opts->json)
+		ac_view_json_end(prog, &j);
+	else if (!shown)
+		fprintf(out, "%s\n", none_text);
+	ac_context_list_deinit(&list);
+	return NULL;
+}
