@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A real ac_program on the test process itself, with threads and stacks
+ * made by hand: the rules and decoders under test read the process's own
+ * memory (process_vm_readv, so a wild pointer is an honest "cannot be
+ * read") and its own DWARF, and see the threads the test describes, their
+ * backtraces already "unwound" to the frames the test names.
+ */
+#ifndef AIOCORE_TEST_HAND_PROGRAM_H
+#define AIOCORE_TEST_HAND_PROGRAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "dwarf/dwarf.h"
+#include "qemu/qemu.h"
+#include "rules/finding.h"
+
+#define HAND_MAX_FRAMES 16
+
+struct hand_thread {
+	pid_t tid;
+	const char *name;
+	/*
+	 * Innermost first, up to the first NULL.  "fn" is a frame of fn in
+	 * the executable, "fn@libc.so.6" one in a library, "?@libc.so.6" a
+	 * nameless frame in a library.
+	 */
+	const char *frames[HAND_MAX_FRAMES];
+};
+
+/* Fails the current cmocka test if the program cannot be opened. */
+struct ac_program *hand_program_open(const struct hand_thread *threads, size_t n);
+void hand_program_close(struct ac_program *prog);
+
+#endif
+
+/* The finding's evidence line named what; fails the test if none. */
+const struct ac_evidence *hand_evidence(const struct ac_finding *f, const char *what);
+/* Whether some line of findings->checked contains text. */
+bool hand_checked(const struct ac_findings *findings, const char *text);
+/* Runs rule over a on a hand program of these threads; returns findings->n. */
+size_t hand_run_rule(void (*rule)(struct ac_program *, const struct ac_analysis *,
+				  struct ac_findings *),
+		     const struct hand_thread *threads, size_t n,
+		     const struct ac_analysis *a, struct ac_findings *findings);
+/* The only finding, of this pattern and confidence; fails the test if not. */
+const struct ac_finding *hand_finding(const struct ac_findings *findings,
+				      const char *pattern_id, enum ac_confidence confidence);
