@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -130,4 +131,31 @@ const struct ac_finding *hand_finding(const struct ac_findings *findings,
 	assert_string_equal(findings->items[0].pattern->id, pattern_id);
 	assert_int_equal(findings->items[0].confidence, confidence);
 	return &findings->items[0];
+}
+
+void hand_context(struct ac_program *prog, uint64_t address, struct ac_aio_context *ret)
+{
+	*ret = (struct ac_aio_context){ .anchor_frame = -1 };
+	struct ac_error *err = ac_object_at(prog, "AioContext", "aio_context_new", address,
+					    &ret->obj);
+	if (err)
+		fail_msg("AioContext at 0x%" PRIx64 ": %s", address, err->message);
+}
+
+uint64_t hand_poke(struct ac_program *prog, const char *type, const char *hint,
+		   uint64_t address, const char *member, uint64_t value)
+{
+	struct ac_object obj, m;
+	struct ac_error *err = ac_object_at(prog, type, hint, address, &obj);
+	if (!err)
+		err = ac_object_member(prog, &obj, member, &m, NULL);
+	if (err)
+		fail_msg("%s.%s: %s", type, member, err->message);
+	uint64_t size = 0;
+	assert_null(ac_object_size(&m, &size));
+	assert_int_equal(size, sizeof(uint64_t));
+	uint64_t old;
+	memcpy(&old, (void *)(uintptr_t)m.address, sizeof(old));
+	memcpy((void *)(uintptr_t)m.address, &value, sizeof(value));
+	return old;
 }

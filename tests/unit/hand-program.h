@@ -47,3 +47,16 @@ size_t hand_run_rule(void (*rule)(struct ac_program *, const struct ac_analysis 
 /* The only finding, of this pattern and confidence; fails the test if not. */
 const struct ac_finding *hand_finding(const struct ac_findings *findings,
 				      const char *pattern_id, enum ac_confidence confidence);
+
+/*
+ * For decoder tests linked with the reference runtime, whose structures
+ * live in this process.  hand_context: an AioContext as the aio-context
+ * decoder would hand it over (object only; the test fills the rest).
+ * hand_poke: store value into a pointer-sized member of a private struct
+ * (QEMUBH, ThreadPoolElement) found by name through the DWARF, to make
+ * the hostile shapes (cycles, wild pointers) no API would build.  Returns
+ * the old value.
+ */
+void hand_context(struct ac_program *prog, uint64_t address, struct ac_aio_context *ret);
+uint64_t hand_poke(struct ac_program *prog, const char *type, const char *hint,
+		   uint64_t address, const char *member, uint64_t value);
