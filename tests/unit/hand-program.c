@@ -8,22 +8,25 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hand-program.h"
 
 struct hand {
+	pid_t pid;              /* whose memory: this process or a snapshot */
 	const struct hand_thread *threads;
 	size_t n;
+	uint64_t sp;
 };
 
 static int read_memory(void *arg, uint64_t address, void *buf, size_t size)
 {
-	(void)arg;
 	struct iovec local = { buf, size };
 	struct iovec remote = { (void *)(uintptr_t)address, size };
-	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	ssize_t n = process_vm_readv(((struct hand *)arg)->pid, &local, 1, &remote, 1, 0);
 	return n == (ssize_t)size ? 0 : -1;
 }
 
@@ -38,7 +41,12 @@ static int thread(void *arg, size_t index, struct ac_thread *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->tid = t->tid;
 	snprintf(ret->name, sizeof(ret->name), "%s", t->name ? t->name : "");
-	ret->n_gregs = 27;   /* x86_64 prstatus; every register 0 */
+	/*
+	 * x86_64 prstatus, every register 0 but %rsp: on this thread's real
+	 * stack, so that scans know that region for a stack, as in a core.
+	 */
+	ret->n_gregs = 27;
+	ret->gregs[19] = ((struct hand *)arg)->sp;
 	return 0;
 }
 
@@ -71,11 +79,34 @@ static const struct ac_target_callbacks callbacks = {
 	.arg = &current,
 };
 
+pid_t hand_snapshot(void)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		for (;;)
+			pause();
+	return pid;
+}
+
+void hand_snapshot_end(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 struct ac_program *hand_program_open(const struct hand_thread *threads, size_t n)
 {
-	current = (struct hand){ threads, n };
+	return hand_program_open_pid(getpid(), threads, n);
+}
+
+struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
+					 size_t n)
+{
+	int here;
+	current = (struct hand){ pid, threads, n, (uint64_t)(uintptr_t)&here };
 	struct ac_target_config config = {
-		.pid = getpid(),
+		.pid = pid,
 		.callbacks = &callbacks,
 		.main_debuginfo_only = true,
 	};

@@ -31,6 +31,16 @@ struct hand_thread {
 
 /* Fails the current cmocka test if the program cannot be opened. */
 struct ac_program *hand_program_open(const struct hand_thread *threads, size_t n);
+/*
+ * The same on a snapshot: a forked copy of this process, paused, whose
+ * memory stays as it was at the fork.  For decoders that scan memory: in
+ * this process they would also find the copies an earlier analysis left
+ * in freed buffers.  The snapshot's pid is the program's process id.
+ */
+pid_t hand_snapshot(void);
+void hand_snapshot_end(pid_t pid);
+struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
+					 size_t n);
 void hand_program_close(struct ac_program *prog);
 
 #endif
