@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -20,6 +21,8 @@ struct hand {
 	const struct hand_thread *threads;
 	size_t n;
 	uint64_t sp;
+	size_t this_thread;
+	uint64_t tls_base;
 };
 
 static int read_memory(void *arg, uint64_t address, void *buf, size_t size)
@@ -47,6 +50,8 @@ static int thread(void *arg, size_t index, struct ac_thread *ret)
 	 */
 	ret->n_gregs = 27;
 	ret->gregs[19] = ((struct hand *)arg)->sp;
+	if (index == ((struct hand *)arg)->this_thread)
+		ret->tls_base = ((struct hand *)arg)->tls_base;
 	return 0;
 }
 
@@ -97,14 +102,15 @@ void hand_snapshot_end(pid_t pid)
 
 struct ac_program *hand_program_open(const struct hand_thread *threads, size_t n)
 {
-	return hand_program_open_pid(getpid(), threads, n);
+	return hand_program_open_pid(getpid(), threads, n, HAND_NO_THREAD);
 }
 
 struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
-					 size_t n)
+					 size_t n, size_t this_thread)
 {
 	int here;
-	current = (struct hand){ pid, threads, n, (uint64_t)(uintptr_t)&here };
+	current = (struct hand){ pid, threads, n, (uint64_t)(uintptr_t)&here, this_thread,
+				 (uint64_t)(uintptr_t)pthread_self() };   /* x86_64: %fs base */
 	struct ac_target_config config = {
 		.pid = pid,
 		.callbacks = &callbacks,

@@ -39,8 +39,15 @@ struct ac_program *hand_program_open(const struct hand_thread *threads, size_t n
  */
 pid_t hand_snapshot(void);
 void hand_snapshot_end(pid_t pid);
+/*
+ * threads[this_thread] is the thread that opens the program (or made the
+ * snapshot): it gets its real thread pointer, so that its thread-locals and
+ * glibc's pointer guard can be read.  The others have none, like threads of
+ * a core without it.  HAND_NO_THREAD: none has one.
+ */
+#define HAND_NO_THREAD ((size_t)-1)
 struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
-					 size_t n);
+					 size_t n, size_t this_thread);
 void hand_program_close(struct ac_program *prog);
 
 #endif

@@ -71,7 +71,7 @@ static const struct hand_thread qemu_threads[] = {
 static void find(const struct hand_thread *threads, size_t n, struct ac_program **prog,
 		 struct ac_context_list *list)
 {
-	*prog = hand_program_open_pid(snapshot, threads, n);
+	*prog = hand_program_open_pid(snapshot, threads, n, HAND_NO_THREAD);
 	assert_null(ac_aio_contexts_find(*prog, list));
 }
 
