@@ -5,7 +5,9 @@
  * 10.0) runs in this process with one worker; the test leaves one request
  * THREAD_DONE (its completion BH never runs), one THREAD_ACTIVE (blocked
  * in its function) and one THREAD_QUEUED behind it, and on g5/g10 a
- * coroutine waiting in thread_pool_submit_co().  Hostile shapes: a cycle
+ * coroutine waiting in thread_pool_submit_co(); on qemu_aio_context's
+ * pool, a read and a flush of the runtime's file-posix, each waited for by
+ * a coroutine (2.x: CoroutineIOCompletion; 5.x+: ThreadPoolCo).  Hostile shapes: a cycle
  * and a wild pointer stored into ThreadPoolElement.all.le_next through
  * the DWARF.
  */
@@ -15,11 +17,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "block/aio.h"        /* the runtime's */
+#include "block/block.h"
+#include "qemu/main-loop.h"
 #include "qemu/qemu.h"
 #include "hand-program.h"
 
@@ -54,12 +58,12 @@ static void request_done(void *opaque, int ret)
 	(void)ret;
 }
 
-/* Polls the pool's counters until cond holds (at most 10 s). */
-static void wait_for(int (*cond)(const struct thread_pool_stats *))
+/* Polls p's counters until cond holds (at most 10 s). */
+static void wait_for(ThreadPool *p, int (*cond)(const struct thread_pool_stats *))
 {
 	for (int i = 0; i < 10000; i++) {
 		struct thread_pool_stats st;
-		thread_pool_get_stats(pool, &st);
+		thread_pool_get_stats(p, &st);
 		if (cond(&st))
 			return;
 		usleep(1000);
@@ -69,6 +73,41 @@ static void wait_for(int (*cond)(const struct thread_pool_stats *))
 
 static int one_done(const struct thread_pool_stats *st) { return st->done == 1; }
 static int one_active(const struct thread_pool_stats *st) { return st->active == 1; }
+static int two_done(const struct thread_pool_stats *st) { return st->done == 2; }
+
+/*
+ * Block requests of the runtime's file-posix on qemu_aio_context's pool: a
+ * read and a flush, each from a coroutine that waits for it (2.x through
+ * bdrv_co_io_em()'s CoroutineIOCompletion, 5.x+ through ThreadPoolCo).
+ */
+static BlockDriverState *disk;
+static Coroutine *reader, *flusher;
+
+static void read_entry(void *opaque)
+{
+	(void)opaque;
+	bdrv_co_preadv(disk, 0, 512);
+}
+
+static void flush_entry(void *opaque)
+{
+	(void)opaque;
+	bdrv_co_flush(disk);
+}
+
+static void block_requests(void)
+{
+	assert_int_equal(qemu_init_main_loop(), 0);
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	disk = bdrv_open_raw("disk0", fd);
+	reader = qemu_coroutine_create(read_entry, NULL);
+	qemu_coroutine_enter(reader);
+	flusher = qemu_coroutine_create(flush_entry, NULL);
+	qemu_coroutine_enter(flusher);
+	aio_bh_poll(qemu_get_aio_context());   /* starts the worker */
+	wait_for(aio_get_thread_pool(qemu_get_aio_context()), two_done);
+}
 
 #if AIOCORE_PROFILE >= 5
 static void co_request(void *opaque)
@@ -82,13 +121,14 @@ static int setup(void **state)
 {
 	(void)state;
 	thread_pool_max_threads = 1;
+	block_requests();
 	ctx = aio_context_new();
 	pool = aio_get_thread_pool(ctx);
 	done_req = thread_pool_submit_aio(pool, quick_job, &job_arg, request_done, NULL);
 	aio_bh_poll(ctx);   /* runs new_thread_bh: the worker starts */
-	wait_for(one_done);
+	wait_for(pool, one_done);
 	active_req = thread_pool_submit_aio(pool, blocking_job, NULL, request_done, NULL);
-	wait_for(one_active);
+	wait_for(pool, one_active);
 	queued_req = thread_pool_submit_aio(pool, quick_job, NULL, request_done, NULL);
 #if AIOCORE_PROFILE >= 5
 	waiting_co = qemu_coroutine_create(co_request, NULL);
@@ -189,6 +229,38 @@ static void test_waiting_coroutine(void **state)
 }
 #endif
 
+static void test_block_requests(void **state)
+{
+	(void)state;
+	struct ac_program *prog = open_self();
+	struct ac_thread_pool p;
+	assert_null(ac_thread_pool_decode(prog, ADDR(qemu_get_aio_context()->thread_pool), &p));
+	assert_int_equal(p.n_elements, 2);
+	/* Newest first: the flush, then the read. */
+	static const char *const funcs[] = { "handle_aiocb_flush", "handle_aiocb_rw" };
+	static const char *const kinds[] = { "flush", "read" };
+	Coroutine *const waiters[] = { flusher, reader };
+	static const char *const entries[] = { "flush_entry", "read_entry" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct ac_pool_element *e = &p.elements[i];
+		assert_true(e->done);
+		assert_string_equal(e->func_name, funcs[i]);
+		assert_string_equal(e->kind, kinds[i]);
+		assert_int_equal(e->coroutine, ADDR(waiters[i]));
+		assert_string_equal(e->co_entry_name, entries[i]);
+#if AIOCORE_PROFILE == 2
+		assert_string_equal(e->cb_name, "bdrv_co_io_em_complete");
+		assert_string_equal(e->chain,
+				    "common.opaque -> CoroutineIOCompletion.coroutine -> Coroutine");
+#else
+		assert_string_equal(e->cb_name, "thread_pool_co_cb");
+		assert_string_equal(e->chain, "common.opaque -> ThreadPoolCo.co -> Coroutine");
+#endif
+	}
+	ac_thread_pool_deinit(&p);
+	hand_program_close(prog);
+}
+
 #define POOL_HINT "thread_pool_completion_bh"
 #if AIOCORE_PROFILE >= 10
 #define ELEMENT "ThreadPoolElementAio"
@@ -249,6 +321,7 @@ int main(void)
 #if AIOCORE_PROFILE >= 5
 		cmocka_unit_test(test_waiting_coroutine),
 #endif
+		cmocka_unit_test(test_block_requests),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_wild_pointer),
 	};
