@@ -6,10 +6,10 @@
  * THREAD_DONE (its completion BH never runs), one THREAD_ACTIVE (blocked
  * in its function) and one THREAD_QUEUED behind it, and on g5/g10 a
  * coroutine waiting in thread_pool_submit_co(); on qemu_aio_context's
- * pool, a read and a flush of the runtime's file-posix, each waited for by
- * a coroutine (2.x: CoroutineIOCompletion; 5.x+: ThreadPoolCo).  Hostile shapes: a cycle
- * and a wild pointer stored into ThreadPoolElement.all.le_next through
- * the DWARF.
+ * pool, a read and a flush of the runtime's file-posix, each waited for
+ * by a coroutine (2.x: CoroutineIOCompletion; 5.x+: ThreadPoolCo).
+ * Hostile shapes: a cycle and a wild pointer stored into
+ * ThreadPoolElement.all.le_next through the DWARF.
  */
 #include <setjmp.h>
 #include <stdarg.h>
