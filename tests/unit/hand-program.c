@@ -127,6 +127,13 @@ struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *th
 	return prog;
 }
 
+struct ac_program *hand_program_self(void)
+{
+	static struct hand_thread self[1];
+	self[0] = (struct hand_thread){ .tid = gettid(), .name = "test", .frames = { "main" } };
+	return hand_program_open(self, 1);
+}
+
 void hand_program_close(struct ac_program *prog)
 {
 	ac_program_destroy(prog);

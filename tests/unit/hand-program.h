@@ -49,6 +49,8 @@ void hand_snapshot_end(pid_t pid);
 struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
 					 size_t n, size_t this_thread);
 void hand_program_close(struct ac_program *prog);
+/* One thread, this one, in main(): for decoders that look at no stack. */
+struct ac_program *hand_program_self(void);
 
 #endif
 

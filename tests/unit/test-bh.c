@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <string.h>
-#include <unistd.h>
 
 #include "block/aio.h"        /* the runtime's */
 #include "qemu/qemu.h"
@@ -32,13 +31,6 @@ static void cb_a(void *opaque)
 static void cb_b(void *opaque)
 {
 	(void)opaque;
-}
-
-static struct ac_program *open_self(void)
-{
-	static struct hand_thread self[1];
-	self[0] = (struct hand_thread){ .tid = gettid(), .name = "test", .frames = { "main" } };
-	return hand_program_open(self, 1);
 }
 
 /* Decodes ctx's BHs, ctx->co_schedule_bh and ctx->thread_pool included. */
@@ -66,7 +58,7 @@ static void test_scheduled(void **state)
 	QEMUBH *a = aio_bh_new(ctx, cb_a, &some_object);
 	QEMUBH *idle = aio_bh_new(ctx, cb_b, NULL);
 	qemu_bh_schedule(a);
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_bh_list list;
 	decode(prog, ctx, &list);
 	assert_null(list.walk_problem);
@@ -113,7 +105,7 @@ static void test_oneshot_and_deleted(void **state)
 	QEMUBH *gone = aio_bh_new(ctx, cb_b, NULL);
 	qemu_bh_schedule(gone);
 	qemu_bh_delete(gone);
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_bh_list list;
 	decode(prog, ctx, &list);
 	const struct ac_bh *oneshot = NULL;
@@ -136,7 +128,7 @@ static void test_completion_bh(void **state)
 	(void)state;
 	AioContext *ctx = aio_context_new();
 	aio_get_thread_pool(ctx);
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_bh_list list;
 	decode(prog, ctx, &list);
 	const struct ac_bh *bh = NULL;
@@ -165,7 +157,7 @@ static void test_cycle(void **state)
 	QEMUBH *b = aio_bh_new(ctx, cb_b, NULL);
 	qemu_bh_schedule(a);
 	qemu_bh_schedule(b);
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	uint64_t old = hand_poke(prog, "QEMUBH", "aio_bh_poll", ADDR(a), NEXT, ADDR(b));
 	struct ac_bh_list list;
 	decode(prog, ctx, &list);
@@ -186,7 +178,7 @@ static void test_wild_next(void **state)
 	AioContext *ctx = aio_context_new();
 	QEMUBH *a = aio_bh_new(ctx, cb_a, NULL);
 	qemu_bh_schedule(a);
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	uint64_t old = hand_poke(prog, "QEMUBH", "aio_bh_poll", ADDR(a), NEXT, 0x10);
 	struct ac_bh_list list;
 	decode(prog, ctx, &list);

@@ -144,13 +144,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct ac_program *open_self(void)
-{
-	static struct hand_thread self[1];
-	self[0] = (struct hand_thread){ .tid = gettid(), .name = "test", .frames = { "main" } };
-	return hand_program_open(self, 1);
-}
-
 static const struct ac_pool_element *element(const struct ac_thread_pool *p, const void *req)
 {
 	for (size_t i = 0; i < p->n_elements; i++)
@@ -163,7 +156,7 @@ static const struct ac_pool_element *element(const struct ac_thread_pool *p, con
 static void test_pool(void **state)
 {
 	(void)state;
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_thread_pool p;
 	assert_null(ac_thread_pool_decode(prog, ADDR(pool), &p));
 #if AIOCORE_PROFILE >= 10
@@ -215,7 +208,7 @@ static void test_pool(void **state)
 static void test_waiting_coroutine(void **state)
 {
 	(void)state;
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_thread_pool p;
 	assert_null(ac_thread_pool_decode(prog, ADDR(pool), &p));
 	const struct ac_pool_element *e = &p.elements[0];   /* the newest */
@@ -232,7 +225,7 @@ static void test_waiting_coroutine(void **state)
 static void test_block_requests(void **state)
 {
 	(void)state;
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_thread_pool p;
 	assert_null(ac_thread_pool_decode(prog, ADDR(qemu_get_aio_context()->thread_pool), &p));
 	assert_int_equal(p.n_elements, 2);
@@ -272,7 +265,7 @@ static void test_block_requests(void **state)
 static void test_cycle(void **state)
 {
 	(void)state;
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	struct ac_thread_pool p;
 	assert_null(ac_thread_pool_decode(prog, ADDR(pool), &p));
 	uint64_t newest = p.elements[0].address;
@@ -297,7 +290,7 @@ static void test_cycle(void **state)
 static void test_wild_pointer(void **state)
 {
 	(void)state;
-	struct ac_program *prog = open_self();
+	struct ac_program *prog = hand_program_self();
 	uint64_t old = hand_poke(prog, ELEMENT, POOL_HINT, ADDR(done_req), "all.le_next",
 				 0xdead0000);
 	struct ac_thread_pool p;
