@@ -95,6 +95,7 @@ static void test_without_notified(void **state)
 	struct scene s;
 	scene_init(&s);
 	s.ctx.has_notified = false;
+	s.ctx.notified = true;   /* no such member: not a pending wakeup */
 	s.ctx.notify_me = 4;
 	struct ac_findings f;
 	assert_int_equal(run(sleeping, 2, &s, &f), 1);
