@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The coroutine decoder (analyzer/qemu/coroutine.c) on real coroutines of
+ * the reference runtime (g2, g5, g10: `current`, then co_tls_current) in
+ * a snapshot of this process: one suspended in qemu_coroutine_yield(),
+ * one scheduled on qemu_aio_context (5.x+), one waiting for a thread-pool
+ * request (5.x+), and the one running when the snapshot was taken.  The
+ * suspended one's sigjmp_buf is demangled with glibc's pointer guard and
+ * unwound back into its entry.  Hostile: a wild seed, a zeroed "Coroutine",
+ * and threads with no thread pointer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "block/aio.h"        /* the runtime's */
+#include "qemu/main-loop.h"
+#include "qemu/qemu.h"
+#include "hand-program.h"
+
+#define ADDR(p) ((uint64_t)(uintptr_t)(p))
+
+static int arg_a;
+static Coroutine *suspended, *scheduled, *running;   /* scheduled: 5.x+ */
+static pid_t snapshot;
+static char zeroes[4096];
+
+static void __attribute__((noinline)) entry_suspends(void *opaque)
+{
+	(void)opaque;
+	qemu_coroutine_yield();
+	__asm__ volatile("" ::: "memory");   /* no tail call: keep this frame */
+}
+
+/* Freezes the process while this coroutine is the thread's current one. */
+static void entry_snapshots(void *opaque)
+{
+	(void)opaque;
+	snapshot = hand_snapshot();
+	qemu_coroutine_yield();
+}
+
+#if AIOCORE_PROFILE >= 5
+static int arg_b;
+static Coroutine *pool_waiter;
+static volatile int release;
+
+static int blocking_job(void *arg)
+{
+	(void)arg;
+	while (!release)
+		usleep(1000);
+	return 0;
+}
+
+static void entry_waits_for_pool(void *opaque)
+{
+	(void)opaque;
+	thread_pool_submit_co(aio_get_thread_pool(qemu_get_aio_context()), blocking_job, NULL);
+}
+#endif
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(qemu_init_main_loop(), 0);
+	suspended = qemu_coroutine_create(entry_suspends, &arg_a);
+	qemu_coroutine_enter(suspended);
+#if AIOCORE_PROFILE >= 5
+	scheduled = qemu_coroutine_create(entry_suspends, &arg_b);
+	qemu_coroutine_enter(scheduled);
+	aio_co_schedule(qemu_get_aio_context(), scheduled);
+	pool_waiter = qemu_coroutine_create(entry_waits_for_pool, NULL);
+	qemu_coroutine_enter(pool_waiter);
+#endif
+	running = qemu_coroutine_create(entry_snapshots, NULL);
+	qemu_coroutine_enter(running);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	hand_snapshot_end(snapshot);
+#if AIOCORE_PROFILE >= 5
+	release = 1;
+#endif
+	return 0;
+}
+
+static const struct hand_thread main_thread[] = {
+	{ 800, "qemu-io", { "ppoll@libc.so.6", "aio_poll", "main" } },
+};
+
+static const struct ac_coroutine *find(const struct ac_coroutine_list *list, const void *co)
+{
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i].address == ADDR(co))
+			return &list->items[i];
+	fail_msg("coroutine %p not decoded", co);
+	return NULL;
+}
+
+static bool noted(const struct ac_program *prog, const char *text)
+{
+	for (size_t i = 0; i < prog->n_notes; i++)
+		if (strstr(prog->notes[i], text))
+			return true;
+	return false;
+}
+
+static void test_seeds(void **state)
+{
+	(void)state;
+	struct ac_program *prog = hand_program_open_pid(snapshot, main_thread, 1, 0);
+	struct ac_coroutine_seed *seeds;
+	size_t n;
+	assert_null(ac_coroutine_seeds_collect(prog, &seeds, &n));
+#if AIOCORE_PROFILE >= 5
+	assert_int_equal(n, 2);
+	char want[64];
+	snprintf(want, sizeof(want), "scheduled on ctx 0x%" PRIx64, ADDR(qemu_get_aio_context()));
+	bool sched = false, pool = false;
+	for (size_t i = 0; i < n; i++) {
+		if (seeds[i].address == ADDR(scheduled))
+			sched = !strcmp(seeds[i].source, want);
+		if (seeds[i].address == ADDR(pool_waiter))
+			pool = strstr(seeds[i].source, "ThreadPoolElement") != NULL;
+	}
+	assert_true(sched);
+	assert_true(pool);
+#else
+	assert_int_equal(n, 0);   /* 2.x: no scheduled_coroutines, no ThreadPoolCo */
+#endif
+	ac_coroutine_seeds_free(seeds, n);
+	hand_program_close(prog);
+}
+
+static void test_decode(void **state)
+{
+	(void)state;
+	struct ac_program *prog = hand_program_open_pid(snapshot, main_thread, 1, 0);
+	struct ac_coroutine_seed seeds[] = {
+		{ ADDR(suspended), "by hand" },
+		{ ADDR(scheduled), "by hand too" },   /* 0 on g2: skipped */
+	};
+	struct ac_coroutine_list list;
+	assert_null(ac_coroutines_decode(prog, seeds, 2, true, &list));
+	assert_int_equal(list.n, AIOCORE_PROFILE >= 5 ? 3 : 2);
+
+	const struct ac_coroutine *co = find(&list, suspended);
+	assert_null(co->problem);
+	assert_string_equal(co->source, "by hand");
+	assert_string_equal(co->entry_name, "entry_suspends");
+	assert_int_equal(co->entry_arg, ADDR(&arg_a));
+	assert_false(co->running);
+	assert_int_equal(co->current_in_tid, 0);
+	assert_null(co->scheduled);
+	/* Its sigjmp_buf, demangled, unwinds back into its entry. */
+	assert_true(co->has_context);
+	assert_non_null(co->bt);
+	assert_true(ac_backtrace_find_function(co->bt, "qemu_coroutine_switch") >= 0);
+	long entry = ac_backtrace_find_function(co->bt, "entry_suspends");
+	assert_true(entry > ac_backtrace_find_function(co->bt, "qemu_coroutine_switch"));
+	assert_true(ac_backtrace_find_function(co->bt, "coroutine_trampoline") > entry);
+
+#if AIOCORE_PROFILE >= 5
+	co = find(&list, scheduled);
+	assert_string_equal(co->scheduled, "aio_co_schedule");
+	assert_true(co->has_context);
+#endif
+	/* The thread's current coroutine, found through its thread-local. */
+	co = find(&list, running);
+	assert_int_equal(co->current_in_tid, 800);
+	assert_true(co->running);
+	assert_string_equal(co->entry_name, "entry_snapshots");
+	assert_null(co->bt);
+	char want[48];
+	snprintf(want, sizeof(want), "current in thread 800");
+	assert_string_equal(co->source, want);
+	ac_coroutine_list_deinit(&list);
+	hand_program_close(prog);
+}
+
+static void test_hostile_seeds(void **state)
+{
+	(void)state;
+	struct ac_program *prog = hand_program_open_pid(snapshot, main_thread, 1, 0);
+	struct ac_coroutine_seed seeds[] = {
+		{ 0x10, "wild" },
+		{ ADDR(zeroes), "zeroes" },
+	};
+	struct ac_coroutine_list list;
+	assert_null(ac_coroutines_decode(prog, seeds, 2, true, &list));
+	const struct ac_coroutine *co = &list.items[0];
+	assert_int_equal(co->address, 0x10);
+	assert_non_null(co->problem);
+	assert_null(co->bt);
+	/* Nobody called it: its zero env "demangles" to a wild sp, said so. */
+	co = find(&list, zeroes);
+	assert_false(co->running);
+	assert_int_equal(co->entry, 0);
+	char want[96];
+	snprintf(want, sizeof(want), "Coroutine 0x%" PRIx64 ": saved sp", ADDR(zeroes));
+	assert_true(noted(prog, want));
+	assert_true(noted(prog, "is not readable stack"));
+	assert_true(noted(prog, "Coroutine 0x10"));
+	ac_coroutine_list_deinit(&list);
+	hand_program_close(prog);
+}
+
+/* A core without thread pointers: no current coroutines, no guard. */
+static void test_no_thread_pointer(void **state)
+{
+	(void)state;
+	static const struct hand_thread no_tp[] = {
+		{ 800, "qemu-io", { "ppoll@libc.so.6", "aio_poll", "main" } },
+	};
+	struct ac_program *prog = hand_program_open_pid(snapshot, no_tp, 1, HAND_NO_THREAD);
+	struct ac_coroutine_seed seed = { ADDR(suspended), "by hand" };
+	struct ac_coroutine_list list;
+	assert_null(ac_coroutines_decode(prog, &seed, 1, true, &list));
+	assert_int_equal(list.n, 1);
+	assert_string_equal(list.items[0].entry_name, "entry_suspends");
+	assert_false(list.items[0].has_context);
+	assert_non_null(strstr(list.items[0].problem, "saved context"));
+	assert_true(noted(prog, "1 thread without a known thread pointer"));
+	assert_true(noted(prog, "coroutine contexts cannot be read"));
+	ac_coroutine_list_deinit(&list);
+	hand_program_close(prog);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seeds),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_hostile_seeds),
+		cmocka_unit_test(test_no_thread_pointer),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
