@@ -298,7 +298,8 @@ struct ac_error *ac_core_open(const char *path, const char *display_path,
 		err = &ac_error_no_memory;
 		goto fail;
 	}
-	core->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block open(); refused just below. */
+	core->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (core->fd < 0) {
 		err = ac_error_create(AC_ERR_IO, "%s: cannot open: %s", name,
 				      strerror(errno));

@@ -25,7 +25,7 @@ struct ac_target {
 	struct ac_module_finder finder;
 	Dwfl *dwfl;
 	struct ac_core *core;
-	char *temp_path;           /* decompressed copy of the core */
+	int temp_fd;               /* nameless decompressed copy, or -1 */
 	struct ac_live *live;
 	pid_t process_id;
 	const struct ac_thread *threads;
@@ -317,18 +317,18 @@ static uint64_t live_entry(pid_t pid)
 static struct ac_error *check_executable(struct ac_target *target,
 					 const char *exe_path)
 {
-	int fd = open(exe_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ac_error_create(AC_ERR_IO, "%s: cannot open: %s", exe_path,
-				       strerror(errno));
+	int fd;
+	struct ac_error *open_err = ac_input_open(exe_path, false, &fd);
+	if (open_err)
+		return open_err;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	struct ac_error *err = NULL;
 	GElf_Ehdr ehdr;
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr)) {
 		err = ac_error_create(AC_ERR_FORMAT, "%s: not an ELF file", exe_path);
 	} else if (ehdr.e_type == ET_CORE) {
-		err = ac_error_create(AC_ERR_USAGE,
-				      "%s: is a core file, not an executable", exe_path);
+		err = ac_error_create(AC_ERR_FORMAT,
+				      "%s: is a core file, not an executable (--exe)", exe_path);
 	} else if (target->main_module) {
 		char exe_id[128], core_id[128];
 		ac_elf_build_id_hex(elf, exe_id, sizeof(exe_id));
@@ -348,6 +348,27 @@ static struct ac_error *check_executable(struct ac_target *target,
 	return err;
 }
 
+/*
+ * Whether the executable is QEMU, to tell which debug package to advise
+ * when there is no DWARF to ask: QEMU's executables are named qemu-*
+ * (qemu-kvm included), and an unstripped one has aio_context_new.
+ */
+static bool main_looks_like_qemu(Dwfl_Module *mod, const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	base = base ? base + 1 : path;
+	if (base && !strncmp(base, "qemu", 4))
+		return true;
+	int n = dwfl_module_getsymtab(mod);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		const char *name = dwfl_module_getsym(mod, i, &sym, NULL);
+		if (name && !strcmp(name, "aio_context_new"))
+			return true;
+	}
+	return false;
+}
+
 static void check_debuginfo(struct ac_target *target)
 {
 	Dwfl_Module *mod = target->main_module;
@@ -363,9 +384,14 @@ static void check_debuginfo(struct ac_target *target)
 	const char *file = NULL;
 	const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
 					    &file, NULL);
-	if (!file) {
-		char id[128];
-		ac_module_build_id_hex(mod, id, sizeof(id));
+	char id[128];
+	ac_module_build_id_hex(mod, id, sizeof(id));
+	/*
+	 * libdwfl opens the file the core names when its build-id matches but
+	 * records no file name for it: an ELF without a name is that file (or
+	 * the image the core itself holds), found.
+	 */
+	if (!file && !dwfl_module_getelf(mod, &bias)) {
 		/* Found, but another build: say so, it is the likely mistake. */
 		for (size_t i = 0; name && i < ac_module_finder_rejected_count(&target->finder); i++) {
 			const char *why = ac_module_finder_rejected(&target->finder, i);
@@ -381,27 +407,73 @@ static void check_debuginfo(struct ac_target *target)
 			target->name, name ? name : "?", id);
 		return;
 	}
-	char id[128];
-	ac_module_build_id_hex(mod, id, sizeof(id));
-	target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
-		"%s: no debuginfo for %s (build-id %s): install the distribution's debug package for it (e.g. qemu-system-x86-dbgsym, qemu-kvm-debuginfo), "
-		"or set DEBUGINFOD_URLS, or give a directory holding .build-id/%.2s/%s.debug with --debug-dir",
-		target->name, file, id, id, id + 2);
+	if (!file)
+		file = name ? name : "the executable";
+	const char *where = strcmp(id, "(none)")
+		? "or set DEBUGINFOD_URLS, or give a directory holding .build-id/%.2s/%s.debug with --debug-dir"
+		: "or give it with --debug-dir";
+	char *how;
+	if (asprintf(&how, where, id, id + 2) < 0)
+		how = NULL;
+	if (main_looks_like_qemu(mod, file))
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: no debuginfo for %s (build-id %s) in --debug-dir, /usr/lib/debug, its .gnu_debuglink or debuginfod: "
+			"install the debug package of the QEMU package that ships it (Debian, Ubuntu: e.g. qemu-system-x86-dbgsym, qemu-utils-dbgsym; "
+			"Fedora, RHEL: e.g. qemu-kvm-debuginfo), %s",
+			target->name, file, id, how ? how : "");
+	else
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: not a QEMU process: no AioContext in %s (no QEMU symbol); no debuginfo for it either (build-id %s): "
+			"install the debug package (-dbgsym on Debian, Ubuntu; -debuginfo on Fedora, RHEL) of the package that ships it, %s",
+			target->name, file, id, how ? how : "");
+	free(how);
+}
+
+/*
+ * "-" (a pipe) and compressed cores are spooled into a nameless sparse
+ * file (util/decompress.h says why); the format is told by the stream's
+ * magic.  A FIFO or device given as the core is refused before it is read.
+ */
+static struct ac_error *spool_core(struct ac_target *target, const char *path)
+{
+	int fd;
+	struct ac_error *err = ac_input_open(path, true, &fd);
+	if (err)
+		return err;
+	bool is_stdin = !strcmp(path, "-");
+	unsigned char magic[AC_COMPRESSION_MAGIC_SIZE];
+	ssize_t n = 0;
+	while ((size_t)n < sizeof(magic)) {
+		ssize_t got = read(fd, magic + n, sizeof(magic) - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	enum ac_compression c = ac_compression_detect_bytes(magic, n > 0 ? (size_t)n : 0);
+	if (c != AC_COMPRESSION_NONE || is_stdin) {
+		if (!is_stdin && lseek(fd, 0, SEEK_SET) == 0)
+			n = 0;  /* a regular file: read again from the start */
+		err = ac_decompress_fd_to_temp(fd, is_stdin ? "-" : path, c, magic,
+					       n > 0 ? (size_t)n : 0, NULL, &target->temp_fd);
+	}
+	close(fd);
+	return err;
 }
 
 static struct ac_error *open_core(struct ac_target *target,
 				  const struct ac_target_config *config)
 {
+	char temp_name[64];
 	const char *path = config->core_path;
-	enum ac_compression compression;
-	struct ac_error *err = ac_compression_detect(path, &compression);
+	struct ac_error *err = spool_core(target, path);
 	if (err)
 		return err;
-	if (compression != AC_COMPRESSION_NONE) {
-		err = ac_decompress_to_temp(path, compression, &target->temp_path);
-		if (err)
-			return err;
-		path = target->temp_path;
+	if (target->temp_fd >= 0) {
+		/* libelf and libdwfl open it by this name; it has no other. */
+		snprintf(temp_name, sizeof(temp_name), "/proc/self/fd/%d", target->temp_fd);
+		path = temp_name;
 	}
 	err = ac_core_open(path, config->core_path, &target->core);
 	if (err)
@@ -506,6 +578,7 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	struct ac_target *target = calloc(1, sizeof(*target));
 	if (!target)
 		return &ac_error_no_memory;
+	target->temp_fd = -1;
 	struct ac_error *err;
 	if (config->core_path)
 		target->name = strdup(config->core_path);
@@ -550,8 +623,8 @@ void ac_target_destroy(struct ac_target *target)
 		dwfl_end(target->dwfl);
 	ac_module_finder_deinit(&target->finder);
 	ac_core_destroy(target->core);
-	if (target->temp_path)
-		ac_decompressed_remove(target->temp_path);
+	if (target->temp_fd >= 0)
+		close(target->temp_fd);
 	ac_live_destroy(target->live);
 	ac_error_destroy(target->debuginfo_error);
 	for (size_t i = 0; i < target->n_warnings; i++)

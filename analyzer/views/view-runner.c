@@ -21,6 +21,7 @@ int ac_exit_code_for(const struct ac_error *err)
 	case AC_ERR_NOT_IN_CORE:
 	case AC_ERR_BAD_DATA:
 	case AC_ERR_LOOKUP:
+	case AC_ERR_NO_DEBUGINFO:  /* threads and symbols are still shown */
 		return AC_EXIT_PARTIAL;
 	default:
 		return AC_EXIT_FATAL;

@@ -8,18 +8,13 @@ import subprocess
 import tempfile
 import unittest
 
-from aiocoretest import AIOCORE, Program, TempDirTestCase, aiocore, run
+from aiocoretest import AIOCORE, Program, TempDirTestCase, aiocore, build_id, run
 
 MT_SLEEPER = os.environ["MT_SLEEPER"]
 MT_SLEEPER_OTHER = os.environ["MT_SLEEPER_OTHER"]
 MT_SLEEPER_STRIPPED = os.environ["MT_SLEEPER_STRIPPED"]
 
 FATAL, PARTIAL, USAGE = 2, 1, 64
-
-
-def build_id(path):
-    out = run(["eu-readelf", "-n", path]).stdout
-    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
 
 
 class BadInput(TempDirTestCase):
@@ -128,14 +123,17 @@ class BadInput(TempDirTestCase):
         self.assertNotIn("main_wait", res.stdout)
 
     def test_executable_is_a_core(self):
-        self.assertFails(aiocore("threads", "--exe", self.core, self.core), USAGE,
-                         "is a core file, not an executable")
+        # A wrong file, not a wrong command line: fatal (2), not usage (64).
+        self.assertFails(aiocore("threads", "--exe", self.core, self.core), FATAL,
+                         re.escape(self.core) + ": is a core file, not an executable")
 
     def test_no_debuginfo_for_executable(self):
         res = aiocore("threads", "--exe", MT_SLEEPER_STRIPPED, self.core)
-        self.assertFails(res, PARTIAL, r"no debuginfo for .*mt-sleeper-stripped \(build-id "
-                         + build_id(MT_SLEEPER) + r"\)",
+        # mt-sleeper is no QEMU: said so, and no QEMU package is advised.
+        self.assertFails(res, PARTIAL, r"not a QEMU process: no AioContext in .*mt-sleeper-stripped",
+                         r"no debuginfo for it either \(build-id " + build_id(MT_SLEEPER) + r"\)",
                          "debug package", "DEBUGINFOD_URLS", "--debug-dir")
+        self.assertNotIn("qemu-", res.stderr)
         # Backtraces still work from the symbol table and .eh_frame.
         self.assertIn("main_wait", res.stdout)
 
@@ -148,6 +146,22 @@ class BadInput(TempDirTestCase):
                       "--debug-dir", os.path.join(self.tmp, "debug"), self.core)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertRegex(res.stdout, r"park_in_poll\+0x[0-9a-f]+ at .*mt-sleeper.c:\d+")
+
+    def test_fifo_never_blocks(self):
+        # Nobody ever writes to it: open() must not wait for a writer.
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        self.assertFails(aiocore("threads", fifo, timeout=20), FATAL,
+                         re.escape(fifo) + ": not a regular file$")
+        self.assertFails(aiocore("threads", "--exe", fifo, self.core, timeout=20), FATAL,
+                         re.escape(fifo) + ": not a regular file$")
+        # The same message as /dev/null, another file that is not a core.
+        self.assertFails(aiocore("threads", "/dev/null"), FATAL,
+                         "/dev/null: not a regular file$")
+
+    def test_empty_pipe(self):
+        res = run([AIOCORE, "threads", "-"], stdin=subprocess.DEVNULL)
+        self.assertFails(res, FATAL, "-: not an ELF file")
 
     def test_pid_that_does_not_exist(self):
         # pid_max is at most 4194304: this one cannot exist.
