@@ -372,6 +372,14 @@ static bool main_looks_like_qemu(Dwfl_Module *mod, const char *path)
 static void check_debuginfo(struct ac_target *target)
 {
 	Dwfl_Module *mod = target->main_module;
+	const struct ac_core *core = target->core;
+	if (!mod && core && core->expected_size > core->file_size) {
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: core truncated at %" PRIu64 " of %" PRIu64 " bytes: the executable could not be found (%s); give it with --exe",
+			target->name, core->file_size, core->expected_size,
+			core->notes_truncated ? "the notes naming it are cut off" : "its pages are cut off");
+		return;
+	}
 	if (!mod) {
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
 			"%s: the executable could not be found; give it with --exe (or --sysroot for a core from another machine)",
@@ -391,17 +399,17 @@ static void check_debuginfo(struct ac_target *target)
 	 * records no file name for it: an ELF without a name is that file (or
 	 * the image the core itself holds), found.
 	 */
-	if (!file && !dwfl_module_getelf(mod, &bias)) {
-		/* Found, but another build: say so, it is the likely mistake. */
-		for (size_t i = 0; name && i < ac_module_finder_rejected_count(&target->finder); i++) {
-			const char *why = ac_module_finder_rejected(&target->finder, i);
-			if (!strncmp(why, name, strlen(name))) {
-				target->debuginfo_error = ac_error_create(AC_ERR_MISMATCH,
-					"%s: %s: the core was made by another build of the executable; give the matching one with --exe or --sysroot",
-					target->name, why);
-				return;
-			}
+	/* Found, but another build: say so, it is the likely mistake. */
+	for (size_t i = 0; !file && name && i < ac_module_finder_rejected_count(&target->finder); i++) {
+		const char *why = ac_module_finder_rejected(&target->finder, i);
+		if (!strncmp(why, name, strlen(name))) {
+			target->debuginfo_error = ac_error_create(AC_ERR_MISMATCH,
+				"%s: %s: the core was made by another build of the executable; give the matching one with --exe or --sysroot",
+				target->name, why);
+			return;
 		}
+	}
+	if (!file && !dwfl_module_getelf(mod, &bias)) {
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
 			"%s: executable %s (build-id %s) not found; give it with --exe or --sysroot",
 			target->name, name ? name : "?", id);
@@ -462,6 +470,57 @@ static struct ac_error *spool_core(struct ac_target *target, const char *path)
 	return err;
 }
 
+/* Linux thread ids are 1..PID_MAX_LIMIT (4194304 on 64-bit). */
+#define AC_MAX_TID 4194304
+
+/*
+ * Registers from the core are hostile too: a corrupt NT_PRSTATUS gives
+ * random tids and registers that would unwind into nonsense and make a
+ * "clean" result.  A thread whose tid is impossible or whose pc or stack
+ * pointer lies outside every mapping is named in a warning: the result is
+ * partial.
+ */
+/*
+ * gcore leaves read-only file mappings (the code) out of the core: those
+ * are known from the NT_FILE note.  Without one (qemu-user cores) only the
+ * segments are known, and code may lie outside them.
+ */
+static bool core_maps(const struct ac_core *core, uint64_t address)
+{
+	if (ac_core_segment_at(core, address) || !core->n_files)
+		return true;
+	for (size_t i = 0; i < core->n_files; i++)
+		if (address >= core->files[i].start && address < core->files[i].end)
+			return true;
+	return false;
+}
+
+static void check_threads(struct ac_target *target)
+{
+	const struct ac_core *core = target->core;
+	size_t n_bad = 0;
+	for (size_t i = 0; i < core->n_threads; i++) {
+		const struct ac_thread *t = &core->threads[i];
+		bool x86 = t->n_gregs == 27;
+		if (!x86 && t->n_gregs < 33)
+			continue;
+		uint64_t pc = x86 ? t->gregs[16] : t->gregs[32];
+		uint64_t sp = x86 ? t->gregs[19] : t->gregs[31];
+		const char *why = t->tid <= 0 || t->tid > AC_MAX_TID ? "its thread id is impossible"
+			: !core_maps(core, pc) ? "its pc is outside every mapping"
+			: !core_maps(core, sp) ? "its stack pointer is outside every mapping"
+			: NULL;
+		if (!why)
+			continue;
+		n_bad++;
+		ac_target_warn(target, "%s: thread %d (note %zu of %zu) cannot be read: %s (pc 0x%" PRIx64 ", sp 0x%" PRIx64 "): corrupt registers",
+			       target->name, t->tid, i + 1, core->n_threads, why, pc, sp);
+	}
+	if (n_bad && n_bad == core->n_threads)
+		ac_target_warn(target, "%s: no thread could be read: every NT_PRSTATUS note holds implausible registers; the core is corrupt",
+			       target->name);
+}
+
 static struct ac_error *open_core(struct ac_target *target,
 				  const struct ac_target_config *config)
 {
@@ -484,6 +543,7 @@ static struct ac_error *open_core(struct ac_target *target,
 	target->n_threads = core->n_threads;
 	for (size_t i = 0; i < core->n_problems; i++)
 		ac_target_warn(target, "%s", core->problems[i]);
+	check_threads(target);
 
 	/*
 	 * --exe that is not an executable is refused before libdwfl opens it

@@ -2,12 +2,15 @@
 """Every kind of bad input gets a clear error naming the file and the
 problem, and a documented exit code; never a crash."""
 import os
+import random
 import re
 import shutil
 import subprocess
 import tempfile
+import struct
 import unittest
 
+import runtimecores
 from aiocoretest import AIOCORE, Program, TempDirTestCase, aiocore, build_id, run
 
 MT_SLEEPER = os.environ["MT_SLEEPER"]
@@ -92,6 +95,62 @@ class BadInput(TempDirTestCase):
         self.assertFails(res, PARTIAL, re.escape(p) + r": truncated: the note segment \(thread registers\) is cut off",
                          r"truncated: \d+ segments? incomplete")
         self.assertIn("0 threads", res.stdout)
+
+    def test_truncated_says_so_first(self):
+        # gcore writes the notes last: a core cut at 1 MiB or at half has
+        # no threads and no file notes.  The cut is the first thing said.
+        size = os.path.getsize(self.core)
+        for name, cut in (("1mib.core", 1 << 20), ("half.core", size // 2)):
+            p = self.path(name)
+            with open(self.core, "rb") as src, open(p, "wb") as dst:
+                dst.write(src.read(cut))
+            for verb in ("threads", "diagnose"):
+                with self.subTest(name=name, verb=verb):
+                    res = aiocore(verb, p)
+                    self.assertEqual(res.returncode, PARTIAL, res.stderr)
+                    first = res.stderr.splitlines()[0]
+                    self.assertRegex(first, re.escape(p) + f": core truncated at {cut} of (\\d+) bytes")
+                    promised = int(re.search(r"of (\d+) bytes", first).group(1))
+                    self.assertEqual(promised, size)  # gcore leaves no slack
+
+    def corrupt_registers(self, core, name, seed):
+        """A copy of core whose NT_PRSTATUS notes hold random tids and
+        registers, as a corrupt core would; and its number of threads."""
+        rnd = random.Random(seed)
+        p = self.path(name)
+        shutil.copy(core, p)
+        with open(p, "r+b") as f:
+            data = bytearray(f.read())
+            phoff, = struct.unpack_from("<Q", data, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+            n = 0
+            for i in range(phnum):
+                ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+                if ptype != 4:  # PT_NOTE
+                    continue
+                pos = off
+                while pos + 12 <= off + filesz:
+                    namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+                    desc = pos + 12 + (namesz + 3) // 4 * 4
+                    if ntype == 1:  # NT_PRSTATUS: pr_pid at 32, registers from 112
+                        data[desc + 32:desc + 36] = rnd.randbytes(4)
+                        data[desc + 112:desc + 112 + 27 * 8] = rnd.randbytes(27 * 8)
+                        n += 1
+                    pos = desc + (descsz + 3) // 4 * 4
+            f.seek(0)
+            f.write(data)
+        return p, n
+
+    def test_random_registers_are_partial(self):
+        for core, seed in ((self.core, 12), (runtimecores.core("fixed", "g5"), 13)):
+            p, n = self.corrupt_registers(core, f"random-{seed}.core", seed)
+            self.assertGreaterEqual(n, 4)
+            res = aiocore("threads", p)
+            self.assertFails(res, PARTIAL, r"no thread could be read: every NT_PRSTATUS note holds implausible registers")
+            self.assertEqual(len(re.findall(rf"thread -?\d+ \(note \d+ of {n}\) cannot be read: ", res.stderr)), n)
+        # A QEMU-shaped core: no pattern found, yet not clean.
+        res = aiocore("diagnose", p)
+        self.assertFails(res, PARTIAL, "no thread could be read")
 
     def test_truncated_inside_headers(self):
         p = self.path("stub.core")
