@@ -350,23 +350,55 @@ static struct ac_error *check_executable(struct ac_target *target,
 
 /*
  * Whether the executable is QEMU, to tell which debug package to advise
- * when there is no DWARF to ask: QEMU's executables are named qemu-*
- * (qemu-kvm included), and an unstripped one has aio_context_new.
+ * when there is no DWARF to ask.  QEMU's executables are named qemu-*
+ * (qemu-kvm included) and define aio_context_new; a program whose full
+ * symbol table lacks it is not QEMU, nor is one without GLib, which every
+ * QEMU links.  Otherwise (stripped, with GLib): unknown.
  */
-static bool main_looks_like_qemu(Dwfl_Module *mod, const char *path)
+enum qemu_guess { NOT_QEMU, MAYBE_QEMU, IS_QEMU };
+
+static int find_glib(Dwfl_Module *mod, void **userdata, const char *name,
+		     Dwarf_Addr start, void *arg)
+{
+	(void)mod;
+	(void)userdata;
+	(void)start;
+	if (name && strstr(name, "libglib-2.0")) {
+		*(bool *)arg = true;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+static bool has_full_symtab(Dwfl_Module *mod)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	Elf_Scn *scn = NULL;
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr shdr;
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
+			return true;
+	}
+	return false;
+}
+
+static enum qemu_guess guess_qemu(Dwfl *dwfl, Dwfl_Module *mod, const char *path)
 {
 	const char *base = path ? strrchr(path, '/') : NULL;
 	base = base ? base + 1 : path;
 	if (base && !strncmp(base, "qemu", 4))
-		return true;
+		return IS_QEMU;
 	int n = dwfl_module_getsymtab(mod);
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
 		const char *name = dwfl_module_getsym(mod, i, &sym, NULL);
 		if (name && !strcmp(name, "aio_context_new"))
-			return true;
+			return IS_QEMU;
 	}
-	return false;
+	bool glib = false;
+	dwfl_getmodules(dwfl, find_glib, &glib, 0);
+	return glib && !has_full_symtab(mod) ? MAYBE_QEMU : NOT_QEMU;
 }
 
 static void check_debuginfo(struct ac_target *target)
@@ -423,17 +455,19 @@ static void check_debuginfo(struct ac_target *target)
 	char *how;
 	if (asprintf(&how, where, id, id + 2) < 0)
 		how = NULL;
-	if (main_looks_like_qemu(mod, file))
+	enum qemu_guess qemu = guess_qemu(target->dwfl, mod, file);
+	if (qemu == NOT_QEMU)
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
-			"%s: no debuginfo for %s (build-id %s) in --debug-dir, /usr/lib/debug, its .gnu_debuglink or debuginfod: "
-			"install the debug package of the QEMU package that ships it (Debian, Ubuntu: e.g. qemu-system-x86-dbgsym, qemu-utils-dbgsym; "
-			"Fedora, RHEL: e.g. qemu-kvm-debuginfo), %s",
-			target->name, file, id, how ? how : "");
+			"%s: not a QEMU process: no AioContext in %s (no QEMU symbol%s); no debuginfo for it either (build-id %s): "
+			"install the debug package (-dbgsym on Debian, Ubuntu; -debuginfo on Fedora, RHEL) of the package that ships it, %s",
+			target->name, file, has_full_symtab(mod) ? "" : ", no GLib", id, how ? how : "");
 	else
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
-			"%s: not a QEMU process: no AioContext in %s (no QEMU symbol); no debuginfo for it either (build-id %s): "
-			"install the debug package (-dbgsym on Debian, Ubuntu; -debuginfo on Fedora, RHEL) of the package that ships it, %s",
-			target->name, file, id, how ? how : "");
+			"%s: no debuginfo for %s (build-id %s) in --debug-dir, /usr/lib/debug, its .gnu_debuglink or debuginfod: "
+			"install the debug package of the %s that ships it (-dbgsym on Debian, Ubuntu: e.g. qemu-system-x86-dbgsym, qemu-utils-dbgsym; "
+			"-debuginfo on Fedora, RHEL: e.g. qemu-kvm-debuginfo), %s",
+			target->name, file, id, qemu == IS_QEMU ? "QEMU package" : "package",
+			how ? how : "");
 	free(how);
 }
 
