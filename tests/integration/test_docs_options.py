@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The docs match the tool: every option a verb's --help lists is
-documented (README.md or docs/), and every option the docs give to
-`aiocore VERB` is in that verb's --help."""
+documented (README.md, docs/, the man page), and every option the docs give
+to `aiocore VERB` is in that verb's --help.  The man page builds without a
+warning; bash completion offers the verbs, their options and patterns."""
 import glob
 import os
 import re
+import shutil
+import subprocess
 import unittest
 
 from aiocoretest import aiocore
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MAN_PAGE = os.path.join(SOURCE, "analyzer", "cli", "aiocore.1.rst")
+COMPLETION = os.path.join(SOURCE, "analyzer", "cli", "aiocore.bash-completion")
 LONG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 
 
@@ -20,6 +25,7 @@ def mentions(text, opt):
 def docs():
     paths = [os.path.join(SOURCE, "README.md")]
     paths += sorted(glob.glob(os.path.join(SOURCE, "docs", "**", "*.md"), recursive=True))
+    paths.append(MAN_PAGE)
     return {p: open(p).read() for p in paths}
 
 
@@ -78,6 +84,40 @@ class DocsMatchTool(unittest.TestCase):
                 self.assertEqual(res.returncode, 64, res.stderr)
                 self.assertIn(f"{opt} is not an option of {verb}", res.stderr)
                 self.assertNotIn(opt, self.helps[verb])
+
+
+    def test_man_page_builds(self):
+        rst2man = shutil.which("rst2man") or shutil.which("rst2man.py")
+        if not rst2man:
+            self.skipTest("no rst2man (python3-docutils)")
+        res = subprocess.run([rst2man, "--halt=warning", MAN_PAGE], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn('.TH "AIOCORE" 1', res.stdout)
+        for verb in self.verbs:
+            self.assertIn(verb.replace("-", "\\-"), res.stdout)
+
+    def complete(self, *words):
+        """What bash offers after `aiocore WORDS...` (the last word being
+        completed), with the real aiocore on PATH."""
+        script = (f"source '{COMPLETION}'\n"
+                  "COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); _aiocore\n"
+                  "printf '%s\\n' \"${COMPREPLY[@]}\"\n")
+        env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(os.environ["AIOCORE"]))
+                   + os.pathsep + os.environ["PATH"])
+        res = subprocess.run(["bash", "-c", script, "bash", "aiocore", *words],
+                             capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return res.stdout.split()
+
+    def test_bash_completion(self):
+        self.assertEqual(sorted(self.complete("")), sorted(self.verbs + ["--help", "--version"]))
+        self.assertEqual(self.complete("thr"), ["thread-pool", "threads"])
+        for verb in self.verbs:
+            with self.subTest(verb=verb):
+                self.assertEqual(sorted(self.complete(verb, "--")),
+                                 sorted(set(LONG.findall(self.helps[verb]))))
+        self.assertIn("lost-completion", self.complete("reproduce", "lost-"))
 
 
 if __name__ == "__main__":
