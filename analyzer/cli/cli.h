@@ -39,7 +39,12 @@ struct ac_target_options {
 	"  --sysroot DIR     look for the core's files under DIR\n"             \
 	"  --debug-dir DIR   a .build-id/xx/rest.debug tree of debuginfo\n"    \
 	"  --pid PID         read a live process instead of a core (read-only)\n" \
+	"  -                 as CORE: read the core (compressed or not) from stdin\n" \
 	"  --json            machine-readable output\n"
+/* Help lines of the options only some views take. */
+#define AC_CLI_CTX_HELP   "  --ctx ADDR        only the AioContext at ADDR\n"
+#define AC_CLI_BT_HELP    "  --bt              backtraces of the suspended coroutines\n"
+#define AC_CLI_BATCH_HELP "  --batch           many cores at once: aiocore diagnose --batch --help\n"
 bool ac_cli_target_option(struct ac_target_options *opts, int opt,
 			  const char *arg, int *exit_code);
 /* Checks that exactly one of CORE / --pid was given, then opens it. */

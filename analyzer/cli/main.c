@@ -8,13 +8,8 @@
 
 #include "cli.h"
 
+/* The verbs that are not views; the views come from views/views.c's table. */
 static const struct ac_verb verbs[] = {
-	{ "diagnose", "verdict: which known hang pattern, evidence, upstream fix", ac_verb_view },
-	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread", ac_verb_view },
-	{ "bh-list", "bottom halves of each AioContext, flags decoded", ac_verb_view },
-	{ "thread-pool", "thread pools and requests, up to the waiting coroutine", ac_verb_view },
-	{ "coroutines", "coroutines and, with --bt, their backtraces", ac_verb_view },
-	{ "events", "QemuEvents: value decoded, waiters, guarded condition", ac_verb_view },
 	{ "threads", "every thread with its backtrace", ac_verb_threads },
 	{ "reproduce", "replay a hang pattern in the reference runtime and capture a core",
 	  ac_verb_reproduce },
@@ -23,17 +18,36 @@ static const struct ac_verb verbs[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: aiocore VERB [OPTIONS] CORE\n"
+		"Usage: aiocore VERB [OPTIONS] CORE|-\n"
 		"       aiocore VERB --help\n"
+		"       aiocore --version\n"
 		"\n"
 		"Find out why a QEMU process is hung, from its core (or a live --pid).\n"
 		"\nVerbs:\n");
+	const struct ac_view *view;
+	for (size_t i = 0; (view = ac_view_at(i)); i++)
+		fprintf(out, "  %-12s %s\n", view->name, view->summary);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(out, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(out,
-		"\nExit codes: 0 complete, 1 partial (something unreadable; what could be\n"
-		"read is shown), 2 fatal (cannot open, not a core, mismatch), 3 a hang\n"
-		"pattern was found (diagnose), 64 usage.\n");
+		"\nOptions:\n"
+		"  -h, --help       this text (aiocore VERB --help: the verb's)\n"
+		"  --version        the version\n"
+		"\nExit codes: 0 complete, 1 partial (something unreadable: truncated core,\n"
+		"missing debuginfo, not a QEMU process; what could be read is shown), 2\n"
+		"fatal (cannot open, not a core, mismatch), 3 a hang pattern was found\n"
+		"(diagnose), 64 usage.\n");
+}
+
+/* The verb's entry point: a view's, or one of the table above. */
+static int (*find_verb(const char *name))(int, char **)
+{
+	if (ac_view_find(name))
+		return ac_verb_view;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verbs[i].name, name))
+			return verbs[i].run;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -47,9 +61,9 @@ int main(int argc, char **argv)
 		if (argc > 2 && strcmp(verb, "help") == 0) {
 			char help[] = "--help";
 			char *help_argv[] = { argv[2], help, NULL };
-			for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-				if (!strcmp(verbs[i].name, argv[2]))
-					return verbs[i].run(2, help_argv);
+			int (*run)(int, char **) = find_verb(argv[2]);
+			if (run)
+				return run(2, help_argv);
 		}
 		usage(stdout);
 		return AC_EXIT_OK;
@@ -62,9 +76,9 @@ int main(int argc, char **argv)
 		for (int i = 2; i < argc; i++)
 			if (!strcmp(argv[i], "--batch"))
 				return ac_verb_batch(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(verbs[i].name, verb))
-			return verbs[i].run(argc - 1, argv + 1);
+	int (*run)(int, char **) = find_verb(verb);
+	if (run)
+		return run(argc - 1, argv + 1);
 	fprintf(stderr, "aiocore: unknown verb '%s'\n\n", verb);
 	usage(stderr);
 	return AC_EXIT_USAGE;

@@ -28,12 +28,19 @@ struct input {
 	double started;
 	int status;
 	bool done;
+	char *error;       /* not analysed: why (a named path that is missing) */
+};
+
+struct skipped {
+	char *path;
+	const char *reason;
 };
 
 struct batch {
 	struct input *items;
 	size_t n, cap;
-	size_t skipped;
+	struct skipped *skipped;
+	size_t n_skipped;
 };
 
 static const char batch_help[] =
@@ -50,8 +57,11 @@ static const char batch_help[] =
 	"  -j, --jobs N      analyse N cores at a time (default: 1)\n"
 	"  --timeout S       give up on one core after S seconds (default: 300)\n"
 	"  --exe FILE, --sysroot DIR, --debug-dir DIR   as for one core\n"
-	"\nExit: 0 no pattern anywhere, 3 a pattern in at least one core,\n"
-	"1 some cores could not be analysed, 2 none could, 64 usage.\n";
+	"\nSkipped files are listed by name with the reason (stderr, and the\n"
+	"summary's \"skipped\"); a named path that cannot be read gets an error line.\n"
+	"\nExit, when the cores differ the first that applies wins: 2 no core could\n"
+	"be analysed; 1 at least one could not (an error line); 3 at least one\n"
+	"shows a hang pattern; 0 none does.  64 usage.\n";
 
 static double now(void)
 {
@@ -93,6 +103,15 @@ static void add_input(struct batch *b, const char *path)
 	b->items[b->n++] = (struct input){ .path = strdup(path) };
 }
 
+static void skip(struct batch *b, const char *path, const char *reason)
+{
+	struct skipped *grown = realloc(b->skipped, (b->n_skipped + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	b->skipped = grown;
+	b->skipped[b->n_skipped++] = (struct skipped){ strdup(path), reason };
+}
+
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -102,22 +121,40 @@ static void collect(struct batch *b, const char *path, int depth)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		fprintf(stderr, "aiocore diagnose --batch: %s: %s\n", path, strerror(errno));
-		b->skipped++;
+		if (depth > 0) {  /* a dangling link in a directory */
+			skip(b, path, "cannot be read");
+			return;
+		}
+		/* Named on the command line: an error line, like a broken core. */
+		add_input(b, path);
+		if (b->n && asprintf(&b->items[b->n - 1].error, "%s: cannot open: %s",
+				     path, strerror(errno)) < 0)
+			b->items[b->n - 1].error = NULL;
 		return;
 	}
 	if (S_ISREG(st.st_mode)) {
 		if (depth == 0 || looks_like_core(path))
 			add_input(b, path);
 		else
-			b->skipped++;
+			skip(b, path, "not a core (neither an ELF core nor compressed)");
 		return;
 	}
-	if (!S_ISDIR(st.st_mode) || depth >= MAX_DEPTH)
+	if (!S_ISDIR(st.st_mode)) {
+		if (depth == 0)
+			add_input(b, path);  /* refused, with its reason, by the analysis */
+		else
+			skip(b, path, "not a regular file");
 		return;
+	}
+	if (depth >= MAX_DEPTH) {
+		skip(b, path, "directory deeper than 4 levels");
+		return;
+	}
 	DIR *dir = opendir(path);
-	if (!dir)
+	if (!dir) {
+		skip(b, path, "directory cannot be read");
 		return;
+	}
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *d;
@@ -259,15 +296,44 @@ static char *json_field(const char *line, const char *key)
 	return strndup(at, end - at);
 }
 
+static void print_error_line(const char *path, const char *reason, double secs)
+{
+	struct ac_json j;
+	ac_json_init(&j, stdout, false);
+	ac_json_object_begin(&j);
+	ac_json_key(&j, "core");
+	ac_json_string(&j, path);
+	ac_json_key(&j, "exit");
+	ac_json_int(&j, AC_EXIT_FATAL);
+	ac_json_key(&j, "verdict");
+	ac_json_string(&j, "error");
+	ac_json_key(&j, "signature");
+	ac_json_string(&j, "error");
+	ac_json_key(&j, "error");
+	ac_json_string(&j, reason);
+	ac_json_key(&j, "seconds");
+	ac_json_double(&j, secs);
+	ac_json_object_end(&j);
+	ac_json_finish(&j);
+}
+
 static void finish(struct input *in, struct group **groups, size_t *n_groups,
 		   size_t *counts /* ok, found, failed */, size_t index, size_t total)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	rewind(in->result);
-	ssize_t len = getline(&line, &cap, in->result);
+	ssize_t len = -1;
+	if (in->result) {
+		rewind(in->result);
+		len = getline(&line, &cap, in->result);
+	}
 	double secs = now() - in->started;
-	if (len <= 0) {
+	if (in->error) {
+		print_error_line(in->path, in->error, secs);
+		count_group(groups, n_groups, "error", "error");
+		counts[2]++;
+		fprintf(stderr, "[%zu/%zu] %s: error: %s\n", index, total, in->path, in->error);
+	} else if (len <= 0) {
 		/* The child died before writing: a crash or a timeout. */
 		char reason[64];
 		if (WIFSIGNALED(in->status))
@@ -277,23 +343,7 @@ static void finish(struct input *in, struct group **groups, size_t *n_groups,
 		else
 			snprintf(reason, sizeof(reason), "analysis exited with %d and no result",
 				 WEXITSTATUS(in->status));
-		struct ac_json j;
-		ac_json_init(&j, stdout, false);
-		ac_json_object_begin(&j);
-		ac_json_key(&j, "core");
-		ac_json_string(&j, in->path);
-		ac_json_key(&j, "exit");
-		ac_json_int(&j, AC_EXIT_FATAL);
-		ac_json_key(&j, "verdict");
-		ac_json_string(&j, "error");
-		ac_json_key(&j, "signature");
-		ac_json_string(&j, "error");
-		ac_json_key(&j, "error");
-		ac_json_string(&j, reason);
-		ac_json_key(&j, "seconds");
-		ac_json_double(&j, secs);
-		ac_json_object_end(&j);
-		ac_json_finish(&j);
+		print_error_line(in->path, reason, secs);
 		count_group(groups, n_groups, "error", "error");
 		counts[2]++;
 		fprintf(stderr, "[%zu/%zu] %s: error: %s\n", index, total, in->path, reason);
@@ -311,12 +361,13 @@ static void finish(struct input *in, struct group **groups, size_t *n_groups,
 	}
 	fflush(stdout);
 	free(line);
-	fclose(in->result);
+	if (in->result)
+		fclose(in->result);
 	in->result = NULL;
 }
 
 static void print_summary(struct group *groups, size_t n_groups, const size_t *counts,
-			  size_t total, size_t skipped)
+			  size_t total, const struct batch *b)
 {
 	qsort(groups, n_groups, sizeof(*groups), by_count);
 	struct ac_json j;
@@ -333,7 +384,18 @@ static void print_summary(struct group *groups, size_t n_groups, const size_t *c
 	ac_json_key(&j, "errors");
 	ac_json_uint(&j, counts[2]);
 	ac_json_key(&j, "skipped_files");
-	ac_json_uint(&j, skipped);
+	ac_json_uint(&j, b->n_skipped);
+	ac_json_key(&j, "skipped");
+	ac_json_array_begin(&j);
+	for (size_t i = 0; i < b->n_skipped; i++) {
+		ac_json_object_begin(&j);
+		ac_json_key(&j, "path");
+		ac_json_string(&j, b->skipped[i].path);
+		ac_json_key(&j, "reason");
+		ac_json_string(&j, b->skipped[i].reason);
+		ac_json_object_end(&j);
+	}
+	ac_json_array_end(&j);
 	ac_json_key(&j, "groups");
 	ac_json_array_begin(&j);
 	for (size_t i = 0; i < n_groups; i++) {
@@ -351,9 +413,11 @@ static void print_summary(struct group *groups, size_t n_groups, const size_t *c
 	ac_json_object_end(&j);
 	ac_json_finish(&j);
 	fprintf(stderr, "\n%zu cores: %zu with a hang pattern, %zu without, %zu errors (%zu files skipped)\n",
-		total, counts[1], counts[0], counts[2], skipped);
+		total, counts[1], counts[0], counts[2], b->n_skipped);
 	for (size_t i = 0; i < n_groups; i++)
 		fprintf(stderr, "  %5zu  %s\n", groups[i].count, groups[i].signature);
+	for (size_t i = 0; i < b->n_skipped; i++)
+		fprintf(stderr, "  skipped: %s: %s\n", b->skipped[i].path, b->skipped[i].reason);
 }
 
 int ac_verb_batch(int argc, char **argv)
@@ -407,6 +471,8 @@ int ac_verb_batch(int argc, char **argv)
 		collect(&b, argv[i], 0);
 	if (!b.n) {
 		fprintf(stderr, "aiocore diagnose --batch: no core found\n");
+		for (size_t i = 0; i < b.n_skipped; i++)
+			fprintf(stderr, "  skipped: %s: %s\n", b.skipped[i].path, b.skipped[i].reason);
 		return AC_EXIT_FATAL;
 	}
 	fflush(stdout);
@@ -416,6 +482,12 @@ int ac_verb_batch(int argc, char **argv)
 	while (finished < b.n) {
 		while (running < (size_t)jobs && next < b.n) {
 			struct input *in = &b.items[next++];
+			if (in->error) {
+				in->started = now();
+				in->done = true;
+				finish(in, &groups, &n_groups, counts, ++finished, b.n);
+				continue;
+			}
 			in->result = tmpfile();
 			in->started = now();
 			in->child = in->result ? fork() : -1;
@@ -450,15 +522,20 @@ int ac_verb_batch(int argc, char **argv)
 			finish(in, &groups, &n_groups, counts, ++finished, b.n);
 		}
 	}
-	print_summary(groups, n_groups, counts, b.n, b.skipped);
+	print_summary(groups, n_groups, counts, b.n, &b);
 	for (size_t i = 0; i < n_groups; i++) {
 		free(groups[i].signature);
 		free(groups[i].verdict);
 	}
 	free(groups);
-	for (size_t i = 0; i < b.n; i++)
+	for (size_t i = 0; i < b.n; i++) {
 		free(b.items[i].path);
+		free(b.items[i].error);
+	}
 	free(b.items);
+	for (size_t i = 0; i < b.n_skipped; i++)
+		free(b.skipped[i].path);
+	free(b.skipped);
 	if (counts[2] == b.n)
 		return AC_EXIT_FATAL;
 	if (counts[2])

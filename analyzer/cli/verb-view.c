@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "views/view.h"
@@ -15,11 +16,14 @@
 static void help(FILE *out, const struct ac_view *view)
 {
 	fprintf(out,
-		"Usage: aiocore %s [OPTIONS] CORE\n"
+		"Usage: aiocore %s [OPTIONS] CORE|-\n"
 		"       aiocore %s [OPTIONS] --pid PID\n\n%s"
-		"\nOptions:\n" AC_CLI_TARGET_HELP AC_VIEW_OPTIONS_HELP
+		"\nOptions:\n" AC_CLI_TARGET_HELP "%s%s%s"
 		"  -h, --help        this text\n",
-		view->name, view->name, view->help);
+		view->name, view->name, view->help,
+		ac_view_takes_option(view->name, "--ctx") ? AC_CLI_CTX_HELP : "",
+		ac_view_takes_option(view->name, "--bt") ? AC_CLI_BT_HELP : "",
+		!strcmp(view->name, "diagnose") ? AC_CLI_BATCH_HELP : "");
 }
 
 int ac_verb_view(int argc, char **argv)
@@ -41,6 +45,8 @@ int ac_verb_view(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		if (ac_cli_target_option(&topts, opt, optarg, &exit_code))
 			continue;
+		if (opt == 0x201 && ac_view_refuse_option(view->name, "--bt", stderr))
+			return AC_EXIT_USAGE;
 		if (opt == 0x200) {
 			if (!ac_view_ctx_option(&vopts, view->name, optarg, stderr))
 				return AC_EXIT_USAGE;

@@ -392,8 +392,13 @@ struct ac_error *ac_aio_contexts_find(struct ac_program *prog,
 	struct ac_type type;
 	struct ac_error *err = ac_dwarf_find_type(prog->dwarf, "AioContext",
 						  "aio_context_new", &type);
-	if (err)
-		return ac_error_prefix(err, "no AioContext type: is this a QEMU binary?");
+	if (err) {
+		Dwfl_Module *mod = ac_target_main_module(prog->target);
+		const char *exe = mod ? dwfl_module_info(mod, NULL, NULL, NULL, NULL,
+							 NULL, NULL, NULL) : NULL;
+		return ac_error_prefix(err, "%s: not a QEMU process: no AioContext in %s",
+				       ac_target_name(prog->target), exe ? exe : "the executable");
+	}
 	struct ac_context_list list = { 0 };
 	add_static(prog, &list, "qemu_aio_context", "qemu_get_aio_context", true);
 	add_static(prog, &list, "iohandler_ctx", "iohandler_get_aio_context", false);

@@ -249,6 +249,43 @@ static struct ac_error *read_notes(struct ac_core *core, size_t phnum)
 	return NULL;
 }
 
+/*
+ * A cut core (a full disk, an interrupted copy) is said first, as one
+ * line: what follows (segments missing, no notes, no executable) are its
+ * consequences.
+ */
+static struct ac_error *check_size(struct ac_core *core, size_t phnum)
+{
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr phdr;
+		if (!gelf_getphdr(core->elf, i, &phdr) || phdr.p_filesz == 0)
+			continue;
+		uint64_t end = phdr.p_offset + phdr.p_filesz;
+		if (end >= phdr.p_offset && end > core->expected_size)
+			core->expected_size = end;
+	}
+	/* gcore ends its cores with section headers. */
+	GElf_Ehdr ehdr;
+	if (gelf_getehdr(core->elf, &ehdr) && ehdr.e_shoff && ehdr.e_shnum) {
+		uint64_t end = ehdr.e_shoff + (uint64_t)ehdr.e_shnum * ehdr.e_shentsize;
+		if (end > ehdr.e_shoff && end > core->expected_size)
+			core->expected_size = end;
+	}
+	if (core->expected_size <= core->file_size)
+		return NULL;
+	struct ac_error *err = add_problem(core, "%s: core truncated at %" PRIu64 " of %" PRIu64
+					   " bytes (%" PRIu64 "%%)", core->path, core->file_size,
+					   core->expected_size,
+					   core->file_size * 100 / core->expected_size);
+	if (err)
+		return err;
+	char *first = core->problems[core->n_problems - 1];
+	memmove(core->problems + 1, core->problems,
+		(core->n_problems - 1) * sizeof(*core->problems));
+	core->problems[0] = first;
+	return NULL;
+}
+
 static struct ac_error *check_header(struct ac_core *core, const char *name)
 {
 	if (elf_kind(core->elf) != ELF_K_ELF)
@@ -298,7 +335,8 @@ struct ac_error *ac_core_open(const char *path, const char *display_path,
 		err = &ac_error_no_memory;
 		goto fail;
 	}
-	core->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block open(); refused just below. */
+	core->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (core->fd < 0) {
 		err = ac_error_create(AC_ERR_IO, "%s: cannot open: %s", name,
 				      strerror(errno));
@@ -330,6 +368,8 @@ struct ac_error *ac_core_open(const char *path, const char *display_path,
 	err = read_segments(core, phnum);
 	if (!err)
 		err = read_notes(core, phnum);
+	if (!err)
+		err = check_size(core, phnum);
 	if (err)
 		goto fail;
 	if (core->n_threads == 0 && !core->notes_truncated) {

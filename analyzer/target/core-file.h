@@ -53,6 +53,7 @@ struct ac_core {
 	uint64_t entry;                     /* AT_ENTRY: finds the executable */
 	uint64_t execfn;                    /* AT_EXECFN: its path, in memory */
 
+	uint64_t expected_size;             /* end of the last segment, per the headers */
 	bool notes_truncated;
 	char **problems;                    /* truncation etc., for warnings */
 	size_t n_problems;

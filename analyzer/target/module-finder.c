@@ -146,6 +146,46 @@ const char *ac_module_finder_rejected(const struct ac_module_finder *finder,
 	return index < finder->n_rejected ? finder->rejected[index] : NULL;
 }
 
+/*
+ * libdwfl opens an executable named by the core's file note itself when its
+ * build-id matches, but then keeps no file name: without one it looks for
+ * neither its .gnu_debuglink nor the debug file beside it.  Open the same
+ * path again (under --sysroot if given), check the build-id, and search with
+ * its name and debuglink.
+ */
+static int find_debuglink_by_path(struct ac_module_finder *finder,
+				  Dwfl_Module *mod, void **userdata,
+				  const char *modname, Dwarf_Addr base,
+				  char **debuginfo_file_name)
+{
+	if (!modname || modname[0] != '/')
+		return -1;
+	char *path = NULL;
+	int fd = finder->sysroot ? open_under_sysroot(finder->sysroot, modname, &path)
+				 : open(modname, O_RDONLY | O_CLOEXEC);
+	if (!path)
+		path = strdup(modname);
+	fd = check_build_id(NULL, mod, fd, path ? path : modname);
+	if (fd < 0 || !path) {
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return -1;
+	}
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	GElf_Word crc = 0;
+	const char *link = elf ? dwelf_elf_gnu_debuglink(elf, &crc) : NULL;
+	int found = link ? dwfl_standard_find_debuginfo(mod, userdata, modname, base,
+							 path, link, crc,
+							 debuginfo_file_name)
+			 : -1;
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	free(path);
+	return found;
+}
+
 static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 			  const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink_file,
@@ -154,9 +194,13 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 	struct ac_module_finder *finder = active_finder;
 	if (finder && finder->main_debuginfo_only && finder->main && mod != finder->main)
 		return -1;
-	return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
-					    file_name, debuglink_file,
-					    debuglink_crc, debuginfo_file_name);
+	int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base,
+					      file_name, debuglink_file,
+					      debuglink_crc, debuginfo_file_name);
+	if (fd >= 0 || file_name || !finder || finder->live_pid > 0)
+		return fd;
+	return find_debuglink_by_path(finder, mod, userdata, modname, base,
+				      debuginfo_file_name);
 }
 
 struct ac_error *ac_module_finder_init(struct ac_module_finder *finder,

@@ -25,7 +25,7 @@ struct ac_target {
 	struct ac_module_finder finder;
 	Dwfl *dwfl;
 	struct ac_core *core;
-	char *temp_path;           /* decompressed copy of the core */
+	int temp_fd;               /* nameless decompressed copy, or -1 */
 	struct ac_live *live;
 	pid_t process_id;
 	const struct ac_thread *threads;
@@ -317,18 +317,18 @@ static uint64_t live_entry(pid_t pid)
 static struct ac_error *check_executable(struct ac_target *target,
 					 const char *exe_path)
 {
-	int fd = open(exe_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ac_error_create(AC_ERR_IO, "%s: cannot open: %s", exe_path,
-				       strerror(errno));
+	int fd;
+	struct ac_error *open_err = ac_input_open(exe_path, false, &fd);
+	if (open_err)
+		return open_err;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	struct ac_error *err = NULL;
 	GElf_Ehdr ehdr;
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr)) {
 		err = ac_error_create(AC_ERR_FORMAT, "%s: not an ELF file", exe_path);
 	} else if (ehdr.e_type == ET_CORE) {
-		err = ac_error_create(AC_ERR_USAGE,
-				      "%s: is a core file, not an executable", exe_path);
+		err = ac_error_create(AC_ERR_FORMAT,
+				      "%s: is a core file, not an executable (--exe)", exe_path);
 	} else if (target->main_module) {
 		char exe_id[128], core_id[128];
 		ac_elf_build_id_hex(elf, exe_id, sizeof(exe_id));
@@ -348,9 +348,70 @@ static struct ac_error *check_executable(struct ac_target *target,
 	return err;
 }
 
+/*
+ * Whether the executable is QEMU, to tell which debug package to advise
+ * when there is no DWARF to ask.  QEMU's executables are named qemu-*
+ * (qemu-kvm included) and define aio_context_new; a program whose full
+ * symbol table lacks it is not QEMU, nor is one without GLib, which every
+ * QEMU links.  Otherwise (stripped, with GLib): unknown.
+ */
+enum qemu_guess { NOT_QEMU, MAYBE_QEMU, IS_QEMU };
+
+static int find_glib(Dwfl_Module *mod, void **userdata, const char *name,
+		     Dwarf_Addr start, void *arg)
+{
+	(void)mod;
+	(void)userdata;
+	(void)start;
+	if (name && strstr(name, "libglib-2.0")) {
+		*(bool *)arg = true;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+static bool has_full_symtab(Dwfl_Module *mod)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	Elf_Scn *scn = NULL;
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr shdr;
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB)
+			return true;
+	}
+	return false;
+}
+
+static enum qemu_guess guess_qemu(Dwfl *dwfl, Dwfl_Module *mod, const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	base = base ? base + 1 : path;
+	if (base && !strncmp(base, "qemu", 4))
+		return IS_QEMU;
+	int n = dwfl_module_getsymtab(mod);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		const char *name = dwfl_module_getsym(mod, i, &sym, NULL);
+		if (name && !strcmp(name, "aio_context_new"))
+			return IS_QEMU;
+	}
+	bool glib = false;
+	dwfl_getmodules(dwfl, find_glib, &glib, 0);
+	return glib && !has_full_symtab(mod) ? MAYBE_QEMU : NOT_QEMU;
+}
+
 static void check_debuginfo(struct ac_target *target)
 {
 	Dwfl_Module *mod = target->main_module;
+	const struct ac_core *core = target->core;
+	if (!mod && core && core->expected_size > core->file_size) {
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: core truncated at %" PRIu64 " of %" PRIu64 " bytes: the executable could not be found (%s); give it with --exe",
+			target->name, core->file_size, core->expected_size,
+			core->notes_truncated ? "the notes naming it are cut off" : "its pages are cut off");
+		return;
+	}
 	if (!mod) {
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
 			"%s: the executable could not be found; give it with --exe (or --sysroot for a core from another machine)",
@@ -363,45 +424,149 @@ static void check_debuginfo(struct ac_target *target)
 	const char *file = NULL;
 	const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
 					    &file, NULL);
-	if (!file) {
-		char id[128];
-		ac_module_build_id_hex(mod, id, sizeof(id));
-		/* Found, but another build: say so, it is the likely mistake. */
-		for (size_t i = 0; name && i < ac_module_finder_rejected_count(&target->finder); i++) {
-			const char *why = ac_module_finder_rejected(&target->finder, i);
-			if (!strncmp(why, name, strlen(name))) {
-				target->debuginfo_error = ac_error_create(AC_ERR_MISMATCH,
-					"%s: %s: the core was made by another build of the executable; give the matching one with --exe or --sysroot",
-					target->name, why);
-				return;
-			}
+	char id[128];
+	ac_module_build_id_hex(mod, id, sizeof(id));
+	/*
+	 * libdwfl opens the file the core names when its build-id matches but
+	 * records no file name for it: an ELF without a name is that file (or
+	 * the image the core itself holds), found.
+	 */
+	/* Found, but another build: say so, it is the likely mistake. */
+	for (size_t i = 0; !file && name && i < ac_module_finder_rejected_count(&target->finder); i++) {
+		const char *why = ac_module_finder_rejected(&target->finder, i);
+		if (!strncmp(why, name, strlen(name))) {
+			target->debuginfo_error = ac_error_create(AC_ERR_MISMATCH,
+				"%s: %s: the core was made by another build of the executable; give the matching one with --exe or --sysroot",
+				target->name, why);
+			return;
 		}
+	}
+	if (!file && !dwfl_module_getelf(mod, &bias)) {
 		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
 			"%s: executable %s (build-id %s) not found; give it with --exe or --sysroot",
 			target->name, name ? name : "?", id);
 		return;
 	}
-	char id[128];
-	ac_module_build_id_hex(mod, id, sizeof(id));
-	target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
-		"%s: no debuginfo for %s (build-id %s): install the distribution's debug package for it (e.g. qemu-system-x86-dbgsym, qemu-kvm-debuginfo), "
-		"or set DEBUGINFOD_URLS, or give a directory holding .build-id/%.2s/%s.debug with --debug-dir",
-		target->name, file, id, id, id + 2);
+	if (!file)
+		file = name ? name : "the executable";
+	const char *where = strcmp(id, "(none)")
+		? "or set DEBUGINFOD_URLS, or give a directory holding .build-id/%.2s/%s.debug with --debug-dir"
+		: "or give it with --debug-dir";
+	char *how;
+	if (asprintf(&how, where, id, id + 2) < 0)
+		how = NULL;
+	enum qemu_guess qemu = guess_qemu(target->dwfl, mod, file);
+	if (qemu == NOT_QEMU)
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: not a QEMU process: no AioContext in %s (no QEMU symbol%s); no debuginfo for it either (build-id %s): "
+			"install the debug package (-dbgsym on Debian, Ubuntu; -debuginfo on Fedora, RHEL) of the package that ships it, %s",
+			target->name, file, has_full_symtab(mod) ? "" : ", no GLib", id, how ? how : "");
+	else
+		target->debuginfo_error = ac_error_create(AC_ERR_NO_DEBUGINFO,
+			"%s: no debuginfo for %s (build-id %s) in --debug-dir, /usr/lib/debug, its .gnu_debuglink or debuginfod: "
+			"install the debug package of the %s that ships it (-dbgsym on Debian, Ubuntu: e.g. qemu-system-x86-dbgsym, qemu-utils-dbgsym; "
+			"-debuginfo on Fedora, RHEL: e.g. qemu-kvm-debuginfo), %s",
+			target->name, file, id, qemu == IS_QEMU ? "QEMU package" : "package",
+			how ? how : "");
+	free(how);
+}
+
+/*
+ * "-" (a pipe) and compressed cores are spooled into a nameless sparse
+ * file (util/decompress.h says why); the format is told by the stream's
+ * magic.  A FIFO or device given as the core is refused before it is read.
+ */
+static struct ac_error *spool_core(struct ac_target *target, const char *path)
+{
+	int fd;
+	struct ac_error *err = ac_input_open(path, true, &fd);
+	if (err)
+		return err;
+	bool is_stdin = !strcmp(path, "-");
+	unsigned char magic[AC_COMPRESSION_MAGIC_SIZE];
+	ssize_t n = 0;
+	while ((size_t)n < sizeof(magic)) {
+		ssize_t got = read(fd, magic + n, sizeof(magic) - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	enum ac_compression c = ac_compression_detect_bytes(magic, n > 0 ? (size_t)n : 0);
+	if (c != AC_COMPRESSION_NONE || is_stdin) {
+		if (!is_stdin && lseek(fd, 0, SEEK_SET) == 0)
+			n = 0;  /* a regular file: read again from the start */
+		err = ac_decompress_fd_to_temp(fd, is_stdin ? "-" : path, c, magic,
+					       n > 0 ? (size_t)n : 0, NULL, &target->temp_fd);
+	}
+	close(fd);
+	return err;
+}
+
+/* Linux thread ids are 1..PID_MAX_LIMIT (4194304 on 64-bit). */
+#define AC_MAX_TID 4194304
+
+/*
+ * Registers from the core are hostile too: a corrupt NT_PRSTATUS gives
+ * random tids and registers that would unwind into nonsense and make a
+ * "clean" result.  A thread whose tid is impossible or whose pc or stack
+ * pointer lies outside every mapping is named in a warning: the result is
+ * partial.
+ */
+/*
+ * gcore leaves read-only file mappings (the code) out of the core: those
+ * are known from the NT_FILE note.  Without one (qemu-user cores) only the
+ * segments are known, and code may lie outside them.
+ */
+static bool core_maps(const struct ac_core *core, uint64_t address)
+{
+	if (ac_core_segment_at(core, address) || !core->n_files)
+		return true;
+	for (size_t i = 0; i < core->n_files; i++)
+		if (address >= core->files[i].start && address < core->files[i].end)
+			return true;
+	return false;
+}
+
+static void check_threads(struct ac_target *target)
+{
+	const struct ac_core *core = target->core;
+	size_t n_bad = 0;
+	for (size_t i = 0; i < core->n_threads; i++) {
+		const struct ac_thread *t = &core->threads[i];
+		bool x86 = t->n_gregs == 27;
+		if (!x86 && t->n_gregs < 33)
+			continue;
+		uint64_t pc = x86 ? t->gregs[16] : t->gregs[32];
+		uint64_t sp = x86 ? t->gregs[19] : t->gregs[31];
+		const char *why = t->tid <= 0 || t->tid > AC_MAX_TID ? "its thread id is impossible"
+			: !core_maps(core, pc) ? "its pc is outside every mapping"
+			: !core_maps(core, sp) ? "its stack pointer is outside every mapping"
+			: NULL;
+		if (!why)
+			continue;
+		n_bad++;
+		ac_target_warn(target, "%s: thread %d (note %zu of %zu) cannot be read: %s (pc 0x%" PRIx64 ", sp 0x%" PRIx64 "): corrupt registers",
+			       target->name, t->tid, i + 1, core->n_threads, why, pc, sp);
+	}
+	if (n_bad && n_bad == core->n_threads)
+		ac_target_warn(target, "%s: no thread could be read: every NT_PRSTATUS note holds implausible registers; the core is corrupt",
+			       target->name);
 }
 
 static struct ac_error *open_core(struct ac_target *target,
 				  const struct ac_target_config *config)
 {
+	char temp_name[64];
 	const char *path = config->core_path;
-	enum ac_compression compression;
-	struct ac_error *err = ac_compression_detect(path, &compression);
+	struct ac_error *err = spool_core(target, path);
 	if (err)
 		return err;
-	if (compression != AC_COMPRESSION_NONE) {
-		err = ac_decompress_to_temp(path, compression, &target->temp_path);
-		if (err)
-			return err;
-		path = target->temp_path;
+	if (target->temp_fd >= 0) {
+		/* libelf and libdwfl open it by this name; it has no other. */
+		snprintf(temp_name, sizeof(temp_name), "/proc/self/fd/%d", target->temp_fd);
+		path = temp_name;
 	}
 	err = ac_core_open(path, config->core_path, &target->core);
 	if (err)
@@ -412,6 +577,7 @@ static struct ac_error *open_core(struct ac_target *target,
 	target->n_threads = core->n_threads;
 	for (size_t i = 0; i < core->n_problems; i++)
 		ac_target_warn(target, "%s", core->problems[i]);
+	check_threads(target);
 
 	/*
 	 * --exe that is not an executable is refused before libdwfl opens it
@@ -506,6 +672,7 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	struct ac_target *target = calloc(1, sizeof(*target));
 	if (!target)
 		return &ac_error_no_memory;
+	target->temp_fd = -1;
 	struct ac_error *err;
 	if (config->core_path)
 		target->name = strdup(config->core_path);
@@ -550,8 +717,8 @@ void ac_target_destroy(struct ac_target *target)
 		dwfl_end(target->dwfl);
 	ac_module_finder_deinit(&target->finder);
 	ac_core_destroy(target->core);
-	if (target->temp_path)
-		ac_decompressed_remove(target->temp_path);
+	if (target->temp_fd >= 0)
+		close(target->temp_fd);
 	ac_live_destroy(target->live);
 	ac_error_destroy(target->debuginfo_error);
 	for (size_t i = 0; i < target->n_warnings; i++)

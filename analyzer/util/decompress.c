@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Compressed cores: detect gzip/xz/zstd by magic, stream-decompress into a
- * sparse temporary file (all-zero 4096-byte blocks become holes), and make
- * sure the temporary file goes away at exit or on a fatal signal.
+ * Compressed cores and pipes: detect gzip/xz/zstd by magic, stream them
+ * into a nameless sparse temporary file (all-zero 4096-byte blocks become
+ * holes).  One loop reads, decodes and writes; each format only says how
+ * to decode one step (struct codec).
  *
  * The compressed file is hostile input: every decoder error names the file
  * and what went wrong, truncation is reported as such, and the output is
@@ -13,8 +14,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,145 +66,66 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-struct ac_error *ac_compression_detect(const char *path, enum ac_compression *ret)
+enum ac_compression ac_compression_detect_bytes(const unsigned char *m, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+		return AC_COMPRESSION_GZIP;
+	if (n >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0)
+		return AC_COMPRESSION_XZ;
+	if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+		return AC_COMPRESSION_ZSTD;
+	/* A skippable frame (0x184D2A50..5F) opens pzstd's output. */
+	if (n >= 4 && (m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18)
+		return AC_COMPRESSION_ZSTD;
+	return AC_COMPRESSION_NONE;
+}
+
+struct ac_error *ac_input_open(const char *path, bool allow_stdin, int *ret_fd)
+{
+	if (allow_stdin && !strcmp(path, "-")) {
+		int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return ac_error_create(AC_ERR_IO, "-: cannot read standard input: %s",
+					       strerror(errno));
+		*ret_fd = fd;
+		return NULL;
+	}
+	/* O_NONBLOCK: open() of a FIFO without a writer would wait forever. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return ac_error_create(AC_ERR_IO, "%s: cannot open: %s", path,
 				       strerror(errno));
-	unsigned char m[6];
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ac_error_create(AC_ERR_IO, "%s: not a regular file", path);
+	}
+	int flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	*ret_fd = fd;
+	return NULL;
+}
+
+struct ac_error *ac_compression_detect(const char *path, enum ac_compression *ret)
+{
+	int fd;
+	struct ac_error *err = ac_input_open(path, false, &fd);
+	if (err)
+		return err;
+	unsigned char m[AC_COMPRESSION_MAGIC_SIZE];
 	ssize_t n = read_full(fd, m, sizeof(m));
 	int saved = errno;
 	close(fd);
 	if (n < 0)
 		return ac_error_create(AC_ERR_IO, "%s: cannot read: %s", path,
 				       strerror(saved));
-
-	enum ac_compression c = AC_COMPRESSION_NONE;
-	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
-		c = AC_COMPRESSION_GZIP;
-	else if (n >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0)
-		c = AC_COMPRESSION_XZ;
-	else if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-		c = AC_COMPRESSION_ZSTD;
-	/* A skippable frame (0x184D2A50..5F) opens pzstd's output. */
-	else if (n >= 4 && (m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d &&
-		 m[3] == 0x18)
-		c = AC_COMPRESSION_ZSTD;
-	*ret = c;
+	*ret = ac_compression_detect_bytes(m, (size_t)n);
 	return NULL;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Registry of temporary files, emptied at exit and on fatal signals. */
-
-#define MAX_TEMP_FILES 32
-
-enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
-
-static struct temp_slot {
-	int state;   /* accessed with __atomic builtins */
-	pid_t owner; /* a forked child must not remove its parent's files */
-	char path[PATH_MAX];
-} temp_slots[MAX_TEMP_FILES];
-
-static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-void ac_decompressed_remove_all(void)
-{
-	pid_t self = getpid();
-	for (size_t i = 0; i < MAX_TEMP_FILES; i++) {
-		struct temp_slot *s = &temp_slots[i];
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY &&
-		    s->owner == self)
-			unlink(s->path);
-	}
-}
-
-static void cleanup_at_exit(void)
-{
-	ac_decompressed_remove_all();
-}
-
-static void cleanup_on_signal(int sig)
-{
-	int saved = errno;
-	ac_decompressed_remove_all();
-	/*
-	 * SA_RESETHAND restored the default action and sig stays blocked
-	 * until we return, so this terminates the process as it would have.
-	 */
-	raise(sig);
-	errno = saved;
-}
-
-static void install_cleanup(void)
-{
-	atexit(cleanup_at_exit);
-	for (size_t i = 0; i < sizeof(cleanup_signals) / sizeof(cleanup_signals[0]); i++) {
-		struct sigaction old;
-		if (sigaction(cleanup_signals[i], NULL, &old) < 0)
-			continue;
-		/* Leave ignored signals and the application's own handlers alone. */
-		if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
-			continue;
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = cleanup_on_signal;
-		sigemptyset(&sa.sa_mask);
-		sa.sa_flags = SA_RESETHAND;
-		sigaction(cleanup_signals[i], &sa, NULL);
-	}
-}
-
-static pthread_once_t cleanup_once = PTHREAD_ONCE_INIT;
-
-static bool register_temp(const char *path)
-{
-	for (size_t i = 0; i < MAX_TEMP_FILES; i++) {
-		struct temp_slot *s = &temp_slots[i];
-		int expected = SLOT_FREE;
-		if (!__atomic_compare_exchange_n(&s->state, &expected, SLOT_BUSY, false,
-						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-			continue;
-		snprintf(s->path, sizeof(s->path), "%s", path);
-		s->owner = getpid();
-		__atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);
-		return true;
-	}
-	return false;
-}
-
-static void unregister_temp(const char *path)
-{
-	pid_t self = getpid();
-	for (size_t i = 0; i < MAX_TEMP_FILES; i++) {
-		struct temp_slot *s = &temp_slots[i];
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY ||
-		    s->owner != self || strcmp(s->path, path) != 0)
-			continue;
-		int expected = SLOT_READY;
-		if (__atomic_compare_exchange_n(&s->state, &expected, SLOT_BUSY, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-			s->path[0] = '\0';
-			__atomic_store_n(&s->state, SLOT_FREE, __ATOMIC_RELEASE);
-			return;
-		}
-	}
-}
-
-void ac_decompressed_remove(char *temp_path)
-{
-	if (!temp_path)
-		return;
-	/* Unlink first: a signal in between then finds nothing to leak. */
-	unlink(temp_path);
-	unregister_temp(temp_path);
-	free(temp_path);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Creating the temporary file */
+/* The nameless temporary file */
 
 static const char *temp_dir(void)
 {
@@ -213,87 +133,41 @@ static const char *temp_dir(void)
 	return d && *d ? d : "/tmp";
 }
 
-/* "aiocore-core.1234.zst-XXXXXX": recognisable in /tmp, safe characters only. */
-static char *temp_template(const char *dir, const char *core_path)
+static struct ac_error *create_temp(const char *name, const char *dir, int *ret_fd)
 {
-	const char *base = strrchr(core_path, '/');
-	base = base ? base + 1 : core_path;
-	char clean[49];
-	size_t n = 0;
-	for (; base[n] && n < sizeof(clean) - 1; n++) {
-		char ch = base[n];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
-		clean[n] = ok ? ch : '_';
-	}
-	clean[n] = '\0';
-	size_t dlen = strlen(dir);
-	bool slash = dlen > 0 && dir[dlen - 1] == '/';
-	char *tmpl;
-	if (asprintf(&tmpl, "%s%saiocore-%s-XXXXXX", dir, slash ? "" : "/",
-		     n ? clean : "core") < 0)
-		return NULL;
-	return tmpl;
-}
-
-static struct ac_error *create_temp(const char *core_path, const char *dir,
-				    int *ret_fd, char **ret_path)
-{
-	struct ac_error *err = NULL;
-	char *tmpl = temp_template(dir, core_path);
-	if (!tmpl)
-		return &ac_error_no_memory;
-	if (strlen(tmpl) >= PATH_MAX) {
-		err = ac_error_create(AC_ERR_IO,
-				      "%s: temporary directory path is too long: %s",
-				      core_path, dir);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* No O_TMPFILE here: a name for the shortest possible time. */
+		char *tmpl;
+		size_t dlen = strlen(dir);
+		if (asprintf(&tmpl, "%s%saiocore-core-XXXXXX", dir,
+			     dlen && dir[dlen - 1] == '/' ? "" : "/") < 0)
+			return &ac_error_no_memory;
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
 		free(tmpl);
-		return err;
 	}
-
-	pthread_once(&cleanup_once, install_cleanup);
-
-	/* No fatal signal between creating the file and registering it. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof(cleanup_signals) / sizeof(cleanup_signals[0]); i++)
-		sigaddset(&block, cleanup_signals[i]);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd < 0) {
-		err = ac_error_create(AC_ERR_IO,
-				      "%s: cannot create a temporary file in %s for the decompressed core: %s",
-				      core_path, dir, strerror(errno));
-	} else if (!register_temp(tmpl)) {
-		unlink(tmpl);
-		close(fd);
-		err = ac_error_create(AC_ERR_IO,
-				      "%s: too many decompressed cores open at once (limit %d)",
-				      core_path, MAX_TEMP_FILES);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		free(tmpl);
-		return err;
-	}
+	if (fd < 0)
+		return ac_error_create(AC_ERR_IO,
+				       "%s: cannot create a temporary file in %s for the decompressed core: %s",
+				       name, dir, strerror(errno));
 	*ret_fd = fd;
-	*ret_path = tmpl;
 	return NULL;
 }
 
 /* ------------------------------------------------------------------------ */
-/* One decompression: input reader and sparse output writer */
+/* One spooling: input reader and sparse output writer */
 
 struct job {
-	const char *path;   /* the compressed core, for messages */
-	const char *kind;   /* "gzip", "xz", "zstd" */
+	const char *path;   /* the input, for messages */
+	const char *kind;   /* "gzip", "xz", "zstd", "none" */
 	int in_fd;
 	uint8_t *in_buf;
-	uint64_t in_total;  /* compressed bytes read so far */
+	uint64_t in_total;  /* input bytes read so far */
 	bool in_eof;
 
 	const char *tmpdir;
-	const char *tmp_path;
 	int out_fd;
 	uint8_t *out_buf;
 	size_t out_used;    /* bytes pending in out_buf */
@@ -316,7 +190,7 @@ static void format_size(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu64 " %s", v, units[u]);
 }
 
-/* Read the next chunk of compressed input; *ret_len == 0 means end of file. */
+/* Read the next chunk of input; *ret_len == 0 means end of file. */
 static struct ac_error *read_input(struct job *job, size_t *ret_len)
 {
 	ssize_t n;
@@ -344,9 +218,8 @@ static struct ac_error *write_error(struct job *job, int errnum)
 				       "%s: disk quota exceeded in %s while writing the decompressed core (%" PRIu64 " bytes decompressed so far); set TMPDIR to another directory",
 				       job->path, job->tmpdir, job->out_total);
 	return ac_error_create(AC_ERR_IO,
-			       "%s: cannot write the decompressed core to %s (in %s) after %" PRIu64 " bytes: %s",
-			       job->path, job->tmp_path, job->tmpdir, job->out_total,
-			       strerror(errnum));
+			       "%s: cannot write the decompressed core to a temporary file in %s after %" PRIu64 " bytes: %s",
+			       job->path, job->tmpdir, job->out_total, strerror(errnum));
 }
 
 static struct ac_error *write_all(struct job *job, const uint8_t *buf, size_t len,
@@ -426,177 +299,248 @@ static struct ac_error *truncated(struct job *job)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Decoders */
+/*
+ * Decoders.  step() decodes what it can of in[0..in_len) into
+ * out[0..out_len) (out_len > 0), says how much it consumed and produced,
+ * and returns STEP_MORE, STEP_END once the stream is complete and nothing
+ * is pending, or STEP_ERROR with *err set.  The loop in spool() does the
+ * reading, the writing and the truncation check for all of them.
+ */
 
-static struct ac_error *run_gzip(struct job *job)
+enum step { STEP_MORE, STEP_END, STEP_ERROR };
+
+struct codec {
+	struct ac_error *(*init)(struct job *job, void **state);
+	enum step (*step)(struct job *job, void *state, const uint8_t *in, size_t in_len,
+			  uint8_t *out, size_t out_len, size_t *used, size_t *made,
+			  struct ac_error **err);
+	void (*end)(void *state);
+};
+
+static struct ac_error *corrupt(struct job *job, uint64_t unread, const char *what)
 {
-	struct ac_error *err = NULL;
+	return ac_error_create(AC_ERR_FORMAT,
+			       "%s: corrupt %s data (detected after %" PRIu64 " compressed bytes): %s",
+			       job->path, job->kind, job->in_total - unread, what);
+}
+
+/* gzip: concatenated members (pigz, `cat a.gz b.gz`) form one stream. */
+struct gzip_state {
 	z_stream strm;
-	memset(&strm, 0, sizeof(strm));
-	int zret = inflateInit2(&strm, 16 + MAX_WBITS);
-	if (zret == Z_MEM_ERROR)
+	bool member_done;
+};
+
+static struct ac_error *gzip_init(struct job *job, void **state)
+{
+	struct gzip_state *g = calloc(1, sizeof(*g));
+	if (!g)
 		return &ac_error_no_memory;
-	if (zret != Z_OK)
-		return ac_error_create(AC_ERR_FORMAT, "%s: cannot initialise zlib: %s",
-				       job->path, strm.msg ? strm.msg : zError(zret));
-
-	for (;;) {
-		if (strm.avail_in == 0 && !job->in_eof) {
-			size_t n;
-			if ((err = read_input(job, &n)))
-				break;
-			strm.next_in = job->in_buf;
-			strm.avail_in = (uInt)n;
-		}
-		strm.next_out = job->out_buf + job->out_used;
-		strm.avail_out = (uInt)(OUT_BUF_SIZE - job->out_used);
-		zret = inflate(&strm, Z_NO_FLUSH);
-		job->out_used = OUT_BUF_SIZE - strm.avail_out;
-		if (job->out_used == OUT_BUF_SIZE && (err = flush_output(job)))
-			break;
-
-		if (zret == Z_STREAM_END) {
-			/* Concatenated members: another one may follow. */
-			if (strm.avail_in == 0 && !job->in_eof) {
-				size_t n;
-				if ((err = read_input(job, &n)))
-					break;
-				strm.next_in = job->in_buf;
-				strm.avail_in = (uInt)n;
-			}
-			if (strm.avail_in == 0)
-				break; /* clean end of the last member */
-			inflateReset(&strm);
-		} else if (zret == Z_OK) {
-			continue;
-		} else if (zret == Z_BUF_ERROR) {
-			/* No progress possible: out of input mid-member. */
-			if (strm.avail_in == 0 && job->in_eof) {
-				err = truncated(job);
-				break;
-			}
-		} else if (zret == Z_MEM_ERROR) {
-			err = &ac_error_no_memory;
-			break;
-		} else {
-			err = ac_error_create(AC_ERR_FORMAT,
-					      "%s: corrupt gzip data (detected after %" PRIu64 " compressed bytes): %s",
-					      job->path, job->in_total - strm.avail_in,
-					      strm.msg ? strm.msg : zError(zret));
-			break;
-		}
+	int zret = inflateInit2(&g->strm, 16 + MAX_WBITS);
+	if (zret != Z_OK) {
+		free(g);
+		return zret == Z_MEM_ERROR ? &ac_error_no_memory
+			: ac_error_create(AC_ERR_FORMAT, "%s: cannot initialise zlib: %s",
+					  job->path, zError(zret));
 	}
-	inflateEnd(&strm);
-	return err;
+	*state = g;
+	return NULL;
 }
 
-static struct ac_error *run_xz(struct job *job)
+static enum step gzip_step(struct job *job, void *state, const uint8_t *in, size_t in_len,
+			   uint8_t *out, size_t out_len, size_t *used, size_t *made,
+			   struct ac_error **err)
 {
-	struct ac_error *err = NULL;
-	lzma_stream strm = LZMA_STREAM_INIT;
-	lzma_ret lret = lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED);
-	if (lret == LZMA_MEM_ERROR)
-		return &ac_error_no_memory;
-	if (lret != LZMA_OK)
-		return ac_error_create(AC_ERR_FORMAT, "%s: cannot initialise liblzma (error %d)",
-				       job->path, (int)lret);
-
-	for (;;) {
-		if (strm.avail_in == 0 && !job->in_eof) {
-			size_t n;
-			if ((err = read_input(job, &n)))
-				break;
-			strm.next_in = job->in_buf;
-			strm.avail_in = n;
-		}
-		strm.next_out = job->out_buf + job->out_used;
-		strm.avail_out = OUT_BUF_SIZE - job->out_used;
-		lret = lzma_code(&strm, job->in_eof ? LZMA_FINISH : LZMA_RUN);
-		job->out_used = OUT_BUF_SIZE - strm.avail_out;
-		if (job->out_used == OUT_BUF_SIZE && (err = flush_output(job)))
-			break;
-
-		const char *what = NULL;
-		switch (lret) {
-		case LZMA_OK:
-			continue;
-		case LZMA_STREAM_END:
-			break;
-		case LZMA_BUF_ERROR:
-			err = truncated(job);
-			break;
-		case LZMA_MEM_ERROR:
-			err = &ac_error_no_memory;
-			break;
-		case LZMA_FORMAT_ERROR:
-			what = "not in .xz format";
-			break;
-		case LZMA_OPTIONS_ERROR:
-			what = "unsupported compression options";
-			break;
-		case LZMA_DATA_ERROR:
-			what = "compressed data is corrupt";
-			break;
-		case LZMA_MEMLIMIT_ERROR:
-			what = "memory usage limit reached";
-			break;
-		default:
-			what = "internal liblzma error";
-			break;
-		}
-		if (what)
-			err = ac_error_create(AC_ERR_FORMAT,
-					      "%s: corrupt xz data (detected after %" PRIu64 " compressed bytes): %s",
-					      job->path, job->in_total - strm.avail_in, what);
-		break;
+	struct gzip_state *g = state;
+	if (g->member_done) {
+		if (!in_len)
+			return job->in_eof ? STEP_END : STEP_MORE;
+		inflateReset(&g->strm);  /* another member follows */
+		g->member_done = false;
 	}
-	lzma_end(&strm);
-	return err;
+	g->strm.next_in = (Bytef *)in;
+	g->strm.avail_in = (uInt)in_len;
+	g->strm.next_out = out;
+	g->strm.avail_out = (uInt)out_len;
+	int zret = inflate(&g->strm, Z_NO_FLUSH);
+	*used = in_len - g->strm.avail_in;
+	*made = out_len - g->strm.avail_out;
+	if (zret == Z_STREAM_END)
+		g->member_done = true;
+	else if (zret == Z_MEM_ERROR)
+		*err = &ac_error_no_memory;
+	else if (zret != Z_OK && zret != Z_BUF_ERROR)
+		*err = corrupt(job, g->strm.avail_in,
+			       g->strm.msg ? g->strm.msg : zError(zret));
+	return *err ? STEP_ERROR : STEP_MORE;
 }
 
-static struct ac_error *run_zstd(struct job *job)
+static void gzip_end(void *state)
 {
-	struct ac_error *err = NULL;
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	if (!dctx)
+	struct gzip_state *g = state;
+	inflateEnd(&g->strm);
+	free(g);
+}
+
+static struct ac_error *xz_init(struct job *job, void **state)
+{
+	lzma_stream *strm = malloc(sizeof(*strm));
+	if (!strm)
 		return &ac_error_no_memory;
-	ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX);
+	*strm = (lzma_stream)LZMA_STREAM_INIT;
+	lzma_ret lret = lzma_stream_decoder(strm, UINT64_MAX, LZMA_CONCATENATED);
+	if (lret != LZMA_OK) {
+		free(strm);
+		return lret == LZMA_MEM_ERROR ? &ac_error_no_memory
+			: ac_error_create(AC_ERR_FORMAT, "%s: cannot initialise liblzma (error %d)",
+					  job->path, (int)lret);
+	}
+	*state = strm;
+	return NULL;
+}
 
-	ZSTD_inBuffer in = { job->in_buf, 0, 0 };
-	size_t last = 1;   /* 0 once a frame is complete and fully flushed */
-	unsigned stuck = 0; /* calls at end of input that produced nothing */
+static enum step xz_step(struct job *job, void *state, const uint8_t *in, size_t in_len,
+			 uint8_t *out, size_t out_len, size_t *used, size_t *made,
+			 struct ac_error **err)
+{
+	lzma_stream *strm = state;
+	strm->next_in = in;
+	strm->avail_in = in_len;
+	strm->next_out = out;
+	strm->avail_out = out_len;
+	lzma_ret lret = lzma_code(strm, job->in_eof ? LZMA_FINISH : LZMA_RUN);
+	*used = in_len - strm->avail_in;
+	*made = out_len - strm->avail_out;
+	const char *what = NULL;
+	switch (lret) {
+	case LZMA_OK:
+		return STEP_MORE;
+	case LZMA_STREAM_END:
+		return STEP_END;
+	case LZMA_BUF_ERROR:
+		return STEP_MORE;  /* no progress: the loop calls it truncation */
+	case LZMA_MEM_ERROR:
+		*err = &ac_error_no_memory;
+		return STEP_ERROR;
+	case LZMA_FORMAT_ERROR: what = "not in .xz format"; break;
+	case LZMA_OPTIONS_ERROR: what = "unsupported compression options"; break;
+	case LZMA_DATA_ERROR: what = "compressed data is corrupt"; break;
+	case LZMA_MEMLIMIT_ERROR: what = "memory usage limit reached"; break;
+	default: what = "internal liblzma error"; break;
+	}
+	*err = corrupt(job, strm->avail_in, what);
+	return STEP_ERROR;
+}
+
+static void xz_end(void *state)
+{
+	lzma_end(state);
+	free(state);
+}
+
+/* zstd: several frames may follow each other (zstd, pzstd). */
+struct zstd_state {
+	ZSTD_DCtx *dctx;
+	size_t last;   /* 0 once a frame is complete and fully flushed */
+};
+
+static struct ac_error *zstd_init(struct job *job, void **state)
+{
+	(void)job;
+	struct zstd_state *z = calloc(1, sizeof(*z));
+	if (!z || !(z->dctx = ZSTD_createDCtx())) {
+		free(z);
+		return &ac_error_no_memory;
+	}
+	ZSTD_DCtx_setParameter(z->dctx, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG_MAX);
+	z->last = 1;
+	*state = z;
+	return NULL;
+}
+
+static enum step zstd_step(struct job *job, void *state, const uint8_t *in, size_t in_len,
+			   uint8_t *out, size_t out_len, size_t *used, size_t *made,
+			   struct ac_error **err)
+{
+	struct zstd_state *z = state;
+	if (!in_len && job->in_eof && z->last == 0)
+		return STEP_END;
+	ZSTD_inBuffer ib = { in, in_len, 0 };
+	ZSTD_outBuffer ob = { out, out_len, 0 };
+	size_t zret = ZSTD_decompressStream(z->dctx, &ob, &ib);
+	*used = ib.pos;
+	*made = ob.pos;
+	if (ZSTD_isError(zret)) {
+		*err = ZSTD_getErrorCode(zret) == ZSTD_error_memory_allocation
+			? &ac_error_no_memory
+			: corrupt(job, in_len - ib.pos, ZSTD_getErrorName(zret));
+		return STEP_ERROR;
+	}
+	z->last = zret;
+	return STEP_MORE;
+}
+
+static void zstd_end(void *state)
+{
+	struct zstd_state *z = state;
+	ZSTD_freeDCtx(z->dctx);
+	free(z);
+}
+
+/* Not compressed (a pipe): copied. */
+static enum step copy_step(struct job *job, void *state, const uint8_t *in, size_t in_len,
+			   uint8_t *out, size_t out_len, size_t *used, size_t *made,
+			   struct ac_error **err)
+{
+	(void)state;
+	(void)err;
+	if (!in_len && job->in_eof)
+		return STEP_END;
+	size_t n = in_len < out_len ? in_len : out_len;
+	memcpy(out, in, n);
+	*used = *made = n;
+	return STEP_MORE;
+}
+
+static const struct codec codecs[] = {
+	[AC_COMPRESSION_NONE] = { NULL, copy_step, NULL },
+	[AC_COMPRESSION_GZIP] = { gzip_init, gzip_step, gzip_end },
+	[AC_COMPRESSION_XZ] = { xz_init, xz_step, xz_end },
+	[AC_COMPRESSION_ZSTD] = { zstd_init, zstd_step, zstd_end },
+};
+
+/* The one loop: read, decode a step, write out full buffers. */
+static struct ac_error *spool(struct job *job, const struct codec *codec,
+			      const void *prefix, size_t prefix_len)
+{
+	void *state = NULL;
+	struct ac_error *err = codec->init ? codec->init(job, &state) : NULL;
+	if (err)
+		return err;
+	/* The magic the caller already read comes first. */
+	memcpy(job->in_buf, prefix, prefix_len);
+	job->in_total = prefix_len;
+	size_t in_pos = 0, in_len = prefix_len;
+	unsigned stuck = 0;  /* steps at end of input that did nothing */
 	for (;;) {
-		if (in.pos == in.size && !job->in_eof) {
-			size_t n;
-			if ((err = read_input(job, &n)))
+		if (in_pos == in_len && !job->in_eof) {
+			if ((err = read_input(job, &in_len)))
 				break;
-			in.src = job->in_buf;
-			in.size = n;
-			in.pos = 0;
+			in_pos = 0;
 		}
-		if (in.pos == in.size && job->in_eof && last == 0)
-			break; /* clean end after the last frame */
-
-		ZSTD_outBuffer out = { job->out_buf + job->out_used,
-				       OUT_BUF_SIZE - job->out_used, 0 };
-		size_t zret = ZSTD_decompressStream(dctx, &out, &in);
-		if (ZSTD_isError(zret)) {
-			if (ZSTD_getErrorCode(zret) == ZSTD_error_memory_allocation)
-				err = &ac_error_no_memory;
-			else
-				err = ac_error_create(AC_ERR_FORMAT,
-						      "%s: corrupt zstd data (detected after %" PRIu64 " compressed bytes): %s",
-						      job->path,
-						      job->in_total - (in.size - in.pos),
-						      ZSTD_getErrorName(zret));
+		size_t used = 0, made = 0;
+		enum step r = codec->step(job, state, job->in_buf + in_pos, in_len - in_pos,
+					  job->out_buf + job->out_used,
+					  OUT_BUF_SIZE - job->out_used, &used, &made, &err);
+		in_pos += used;
+		job->out_used += made;
+		if (r == STEP_ERROR)
 			break;
-		}
-		job->out_used += out.pos;
-		last = zret;
 		if (job->out_used == OUT_BUF_SIZE && (err = flush_output(job)))
 			break;
-		if (job->in_eof && in.pos == in.size && last != 0 && out.pos == 0) {
-			/* Input is gone and the decoder still wants more. */
+		if (r == STEP_END)
+			break;
+		/* Input is gone and the decoder still wants more. */
+		if (job->in_eof && in_pos == in_len && !used && !made) {
 			if (++stuck >= 2) {
 				err = truncated(job);
 				break;
@@ -605,30 +549,22 @@ static struct ac_error *run_zstd(struct job *job)
 			stuck = 0;
 		}
 	}
-	ZSTD_freeDCtx(dctx);
+	if (codec->end)
+		codec->end(state);
 	return err;
 }
 
-/* ------------------------------------------------------------------------ */
-
-struct ac_error *ac_decompress_to_temp_opts(const char *path, enum ac_compression c,
-					    const struct ac_decompress_options *opts,
-					    char **ret_path)
+struct ac_error *ac_decompress_fd_to_temp(int in_fd, const char *name, enum ac_compression c,
+					  const void *prefix, size_t prefix_len,
+					  const struct ac_decompress_options *opts,
+					  int *ret_fd)
 {
-	struct ac_error *(*run)(struct job *);
-	switch (c) {
-	case AC_COMPRESSION_GZIP: run = run_gzip; break;
-	case AC_COMPRESSION_XZ: run = run_xz; break;
-	case AC_COMPRESSION_ZSTD: run = run_zstd; break;
-	default:
-		return ac_error_create(AC_ERR_USAGE, "%s: nothing to decompress (compression %s)",
-				       path, ac_compression_name(c));
-	}
-
+	if ((unsigned)c >= sizeof(codecs) / sizeof(codecs[0]) || prefix_len > IN_BUF_SIZE)
+		return ac_error_create(AC_ERR_USAGE, "%s: unknown compression %d", name, (int)c);
 	struct job job = {
-		.path = path,
+		.path = name,
 		.kind = ac_compression_name(c),
-		.in_fd = -1,
+		.in_fd = in_fd,
 		.out_fd = -1,
 		.tmpdir = temp_dir(),
 		.max_size = opts && opts->max_size ? opts->max_size
@@ -638,25 +574,16 @@ struct ac_error *ac_decompress_to_temp_opts(const char *path, enum ac_compressio
 		.next_progress = PROGRESS_INTERVAL,
 	};
 	struct ac_error *err = NULL;
-	char *tmp_path = NULL;
-
-	job.in_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (job.in_fd < 0)
-		return ac_error_create(AC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-	posix_fadvise(job.in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-
+	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	job.in_buf = malloc(IN_BUF_SIZE);
 	job.out_buf = malloc(OUT_BUF_SIZE);
 	if (!job.in_buf || !job.out_buf) {
 		err = &ac_error_no_memory;
 		goto out;
 	}
-
-	if ((err = create_temp(path, job.tmpdir, &job.out_fd, &tmp_path)))
+	if ((err = create_temp(name, job.tmpdir, &job.out_fd)))
 		goto out;
-	job.tmp_path = tmp_path;
-
-	if ((err = run(&job)) || (err = flush_output(&job)))
+	if ((err = spool(&job, &codecs[c], prefix, prefix_len)) || (err = flush_output(&job)))
 		goto out;
 	/* Extend over a trailing hole. */
 	while (ftruncate(job.out_fd, (off_t)job.out_total) < 0) {
@@ -665,26 +592,39 @@ struct ac_error *ac_decompress_to_temp_opts(const char *path, enum ac_compressio
 			goto out;
 		}
 	}
-	if (close(job.out_fd) < 0 && errno != EINTR) {
-		job.out_fd = -1;
-		err = write_error(&job, errno);
-		goto out;
-	}
-	job.out_fd = -1;
 	if (job.progress)
 		job.progress(job.out_total, job.progress_arg);
-
 out:
-	if (job.out_fd >= 0)
-		close(job.out_fd);
-	close(job.in_fd);
 	free(job.in_buf);
 	free(job.out_buf);
 	if (err) {
-		ac_decompressed_remove(tmp_path);
+		if (job.out_fd >= 0)
+			close(job.out_fd);
 		return err;
 	}
-	*ret_path = tmp_path;
+	*ret_fd = job.out_fd;
+	return NULL;
+}
+
+struct ac_error *ac_decompress_to_temp_opts(const char *path, enum ac_compression c,
+					    const struct ac_decompress_options *opts,
+					    char **ret_path)
+{
+	if (c == AC_COMPRESSION_NONE || (unsigned)c >= sizeof(codecs) / sizeof(codecs[0]))
+		return ac_error_create(AC_ERR_USAGE, "%s: nothing to decompress (compression %s)",
+				       path, ac_compression_name(c));
+	int in_fd, out_fd;
+	struct ac_error *err = ac_input_open(path, false, &in_fd);
+	if (err)
+		return err;
+	err = ac_decompress_fd_to_temp(in_fd, path, c, NULL, 0, opts, &out_fd);
+	close(in_fd);
+	if (err)
+		return err;
+	if (asprintf(ret_path, "/proc/self/fd/%d", out_fd) < 0) {
+		close(out_fd);
+		return &ac_error_no_memory;
+	}
 	return NULL;
 }
 
@@ -692,4 +632,14 @@ struct ac_error *ac_decompress_to_temp(const char *path, enum ac_compression c,
 				       char **ret_path)
 {
 	return ac_decompress_to_temp_opts(path, c, NULL, ret_path);
+}
+
+void ac_decompressed_remove(char *temp_path)
+{
+	if (!temp_path)
+		return;
+	int fd;
+	if (sscanf(temp_path, "/proc/self/fd/%d", &fd) == 1 && fd > 2)
+		close(fd);
+	free(temp_path);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "view.h"
 
@@ -21,6 +22,7 @@ int ac_exit_code_for(const struct ac_error *err)
 	case AC_ERR_NOT_IN_CORE:
 	case AC_ERR_BAD_DATA:
 	case AC_ERR_LOOKUP:
+	case AC_ERR_NO_DEBUGINFO:  /* threads and symbols are still shown */
 		return AC_EXIT_PARTIAL;
 	default:
 		return AC_EXIT_FATAL;
@@ -45,9 +47,31 @@ int ac_report_warnings_to(FILE *stream, const char *verb,
 	return n ? AC_EXIT_PARTIAL : AC_EXIT_OK;
 }
 
+bool ac_view_takes_option(const char *view, const char *option)
+{
+	static const char *const with_ctx[] = { "ctx", "bh-list", "thread-pool", "coroutines" };
+	if (!strcmp(option, "--bt"))
+		return !strcmp(view, "coroutines");
+	for (size_t i = 0; i < sizeof(with_ctx) / sizeof(with_ctx[0]); i++)
+		if (!strcmp(view, with_ctx[i]))
+			return !strcmp(option, "--ctx");
+	return false;
+}
+
+bool ac_view_refuse_option(const char *verb, const char *option, FILE *err)
+{
+	if (ac_view_takes_option(verb, option))
+		return false;
+	fprintf(err, "aiocore %s: %s is not an option of %s (see aiocore %s --help)\n",
+		verb, option, verb, verb);
+	return true;
+}
+
 bool ac_view_ctx_option(struct ac_view_options *opts, const char *verb,
 			    const char *arg, FILE *err)
 {
+	if (ac_view_refuse_option(verb, "--ctx", err))
+		return false;
 	char *end;
 	errno = 0;
 	uint64_t ctx = strtoull(arg, &end, 0);

@@ -113,9 +113,20 @@ void ac_view_json_end(struct ac_program *prog, struct ac_json *json);
 int ac_view_run_target(const struct ac_view *view,
 		       const struct ac_target_config *config,
 		       const struct ac_view_options *opts, FILE *out, FILE *err);
-/* --ctx ADDR; false (message on err) when ADDR is not a number. */
+/*
+ * --ctx ADDR; false (message on err) when ADDR is not a number or the view
+ * does not take --ctx.
+ */
 bool ac_view_ctx_option(struct ac_view_options *opts, const char *verb,
 			const char *arg, FILE *err);
+/*
+ * Whether a view honours --ctx or --bt ("--ctx", "--bt"): only ctx,
+ * bh-list, thread-pool and coroutines look at one AioContext, only
+ * coroutines unwinds.  The others refuse them rather than ignore them:
+ * ac_view_refuse_option() says so on err and returns true.
+ */
+bool ac_view_takes_option(const char *view, const char *option);
+bool ac_view_refuse_option(const char *verb, const char *option, FILE *err);
 /* The exit code an error maps to (AC_EXIT_OK for NULL). */
 int ac_exit_code_for(const struct ac_error *err);
 /* "aiocore VERB: message" on stream; destroys err; returns its exit code. */

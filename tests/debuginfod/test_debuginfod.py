@@ -210,7 +210,8 @@ class DebuginfodServer(unittest.TestCase):
     def test_no_debuginfo_anywhere(self):
         env = client_env(DEBUGINFOD_CACHE_PATH=os.path.join(self.tmp, "empty-cache"))
         res = run([AIOCORE, "diagnose", "--exe", self.exe, self.core], env=env)
-        self.assertEqual(res.returncode, 2, res.stdout + res.stderr)
+        # Partial, as documented: the threads can still be read.
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
         err = res.stderr
         self.assertIn(f"build-id {self.build_id}", err)
         self.assertIn("debug package", err)

@@ -43,6 +43,26 @@ class Live(unittest.TestCase):
         self.assertEqual(len(pids), 1, res.stdout)
         self.pid = int(pids[0])
         self.addCleanup(self.kill)
+        self.wait_until_settled()
+
+    def wait_until_settled(self, timeout=60):
+        """The thread pool's idle workers exit 10 s after their last request
+        (as QEMU's do): a read before and a read after that would differ
+        (cur_threads 4 in gdb, 0 in the CLI).  Compare the process only once
+        they are gone and nothing in it can change any more."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            names = []
+            for tid in os.listdir(f"/proc/{self.pid}/task"):
+                try:
+                    with open(f"/proc/{self.pid}/task/{tid}/comm") as f:
+                        names.append(f.read().strip())
+                except FileNotFoundError:
+                    names.append("?")  # exiting right now
+            if "worker" not in names and "?" not in names:
+                return
+            time.sleep(0.2)
+        self.fail(f"pid {self.pid}: thread-pool workers still there after {timeout} s")
 
     def kill(self):
         try:

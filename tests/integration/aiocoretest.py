@@ -3,6 +3,7 @@
 capture it with the real gcore, run aiocore and the reference tools."""
 import json
 import os
+import re
 import resource
 import signal
 import shutil
@@ -22,6 +23,12 @@ def run(args, check=False, timeout=120, **kw):
 
 def aiocore(*args, timeout=120):
     return run([AIOCORE, *args], timeout=timeout)
+
+
+def build_id(path):
+    """The GNU build-id of an ELF file, as eu-readelf prints it."""
+    out = run(["eu-readelf", "-n", path]).stdout
+    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
 
 
 def wait_all_sleeping(pid, timeout=10.0):

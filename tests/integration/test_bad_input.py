@@ -2,24 +2,22 @@
 """Every kind of bad input gets a clear error naming the file and the
 problem, and a documented exit code; never a crash."""
 import os
+import random
 import re
 import shutil
 import subprocess
 import tempfile
+import struct
 import unittest
 
-from aiocoretest import AIOCORE, Program, TempDirTestCase, aiocore, run
+import runtimecores
+from aiocoretest import AIOCORE, Program, TempDirTestCase, aiocore, build_id, run
 
 MT_SLEEPER = os.environ["MT_SLEEPER"]
 MT_SLEEPER_OTHER = os.environ["MT_SLEEPER_OTHER"]
 MT_SLEEPER_STRIPPED = os.environ["MT_SLEEPER_STRIPPED"]
 
 FATAL, PARTIAL, USAGE = 2, 1, 64
-
-
-def build_id(path):
-    out = run(["eu-readelf", "-n", path]).stdout
-    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
 
 
 class BadInput(TempDirTestCase):
@@ -98,6 +96,62 @@ class BadInput(TempDirTestCase):
                          r"truncated: \d+ segments? incomplete")
         self.assertIn("0 threads", res.stdout)
 
+    def test_truncated_says_so_first(self):
+        # gcore writes the notes last: a core cut at 1 MiB or at half has
+        # no threads and no file notes.  The cut is the first thing said.
+        size = os.path.getsize(self.core)
+        for name, cut in (("1mib.core", 1 << 20), ("half.core", size // 2)):
+            p = self.path(name)
+            with open(self.core, "rb") as src, open(p, "wb") as dst:
+                dst.write(src.read(cut))
+            for verb in ("threads", "diagnose"):
+                with self.subTest(name=name, verb=verb):
+                    res = aiocore(verb, p)
+                    self.assertEqual(res.returncode, PARTIAL, res.stderr)
+                    first = res.stderr.splitlines()[0]
+                    self.assertRegex(first, re.escape(p) + f": core truncated at {cut} of (\\d+) bytes")
+                    promised = int(re.search(r"of (\d+) bytes", first).group(1))
+                    self.assertEqual(promised, size)  # gcore leaves no slack
+
+    def corrupt_registers(self, core, name, seed):
+        """A copy of core whose NT_PRSTATUS notes hold random tids and
+        registers, as a corrupt core would; and its number of threads."""
+        rnd = random.Random(seed)
+        p = self.path(name)
+        shutil.copy(core, p)
+        with open(p, "r+b") as f:
+            data = bytearray(f.read())
+            phoff, = struct.unpack_from("<Q", data, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+            n = 0
+            for i in range(phnum):
+                ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+                if ptype != 4:  # PT_NOTE
+                    continue
+                pos = off
+                while pos + 12 <= off + filesz:
+                    namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+                    desc = pos + 12 + (namesz + 3) // 4 * 4
+                    if ntype == 1:  # NT_PRSTATUS: pr_pid at 32, registers from 112
+                        data[desc + 32:desc + 36] = rnd.randbytes(4)
+                        data[desc + 112:desc + 112 + 27 * 8] = rnd.randbytes(27 * 8)
+                        n += 1
+                    pos = desc + (descsz + 3) // 4 * 4
+            f.seek(0)
+            f.write(data)
+        return p, n
+
+    def test_random_registers_are_partial(self):
+        for core, seed in ((self.core, 12), (runtimecores.core("fixed", "g5"), 13)):
+            p, n = self.corrupt_registers(core, f"random-{seed}.core", seed)
+            self.assertGreaterEqual(n, 4)
+            res = aiocore("threads", p)
+            self.assertFails(res, PARTIAL, r"no thread could be read: every NT_PRSTATUS note holds implausible registers")
+            self.assertEqual(len(re.findall(rf"thread -?\d+ \(note \d+ of {n}\) cannot be read: ", res.stderr)), n)
+        # A QEMU-shaped core: no pattern found, yet not clean.
+        res = aiocore("diagnose", p)
+        self.assertFails(res, PARTIAL, "no thread could be read")
+
     def test_truncated_inside_headers(self):
         p = self.path("stub.core")
         with open(self.core, "rb") as src, open(p, "wb") as dst:
@@ -128,14 +182,17 @@ class BadInput(TempDirTestCase):
         self.assertNotIn("main_wait", res.stdout)
 
     def test_executable_is_a_core(self):
-        self.assertFails(aiocore("threads", "--exe", self.core, self.core), USAGE,
-                         "is a core file, not an executable")
+        # A wrong file, not a wrong command line: fatal (2), not usage (64).
+        self.assertFails(aiocore("threads", "--exe", self.core, self.core), FATAL,
+                         re.escape(self.core) + ": is a core file, not an executable")
 
     def test_no_debuginfo_for_executable(self):
         res = aiocore("threads", "--exe", MT_SLEEPER_STRIPPED, self.core)
-        self.assertFails(res, PARTIAL, r"no debuginfo for .*mt-sleeper-stripped \(build-id "
-                         + build_id(MT_SLEEPER) + r"\)",
+        # mt-sleeper is no QEMU: said so, and no QEMU package is advised.
+        self.assertFails(res, PARTIAL, r"not a QEMU process: no AioContext in .*mt-sleeper-stripped",
+                         r"no debuginfo for it either \(build-id " + build_id(MT_SLEEPER) + r"\)",
                          "debug package", "DEBUGINFOD_URLS", "--debug-dir")
+        self.assertNotIn("qemu-", res.stderr)
         # Backtraces still work from the symbol table and .eh_frame.
         self.assertIn("main_wait", res.stdout)
 
@@ -148,6 +205,22 @@ class BadInput(TempDirTestCase):
                       "--debug-dir", os.path.join(self.tmp, "debug"), self.core)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertRegex(res.stdout, r"park_in_poll\+0x[0-9a-f]+ at .*mt-sleeper.c:\d+")
+
+    def test_fifo_never_blocks(self):
+        # Nobody ever writes to it: open() must not wait for a writer.
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        self.assertFails(aiocore("threads", fifo, timeout=20), FATAL,
+                         re.escape(fifo) + ": not a regular file$")
+        self.assertFails(aiocore("threads", "--exe", fifo, self.core, timeout=20), FATAL,
+                         re.escape(fifo) + ": not a regular file$")
+        # The same message as /dev/null, another file that is not a core.
+        self.assertFails(aiocore("threads", "/dev/null"), FATAL,
+                         "/dev/null: not a regular file$")
+
+    def test_empty_pipe(self):
+        res = run([AIOCORE, "threads", "-"], stdin=subprocess.DEVNULL)
+        self.assertFails(res, FATAL, "-: not an ELF file")
 
     def test_pid_that_does_not_exist(self):
         # pid_max is at most 4194304: this one cannot exist.

@@ -58,6 +58,25 @@ class Batch(TempDirTestCase):
         lines = [json.loads(l) for l in res.stdout.splitlines()]
         self.assertEqual([l.get("verdict") for l in lines[:-1]], ["none", "nested-poll"])
 
+    def test_every_input_named(self):
+        d = self.make_case_dir()
+        missing = self.path("no-such-core")
+        res = aiocore("diagnose", "--batch", d, missing)
+        lines = [json.loads(l) for l in res.stdout.splitlines()]
+        per_core, summary = lines[:-1], lines[-1]["summary"]
+        # A named path that does not exist: its own JSON error line.
+        line = [l for l in per_core if l["core"] == missing]
+        self.assertEqual(len(line), 1)
+        self.assertEqual(line[0]["verdict"], "error")
+        self.assertEqual(line[0]["exit"], 2)
+        self.assertEqual(line[0]["error"], missing + ": cannot open: No such file or directory")
+        # Skipped files: by name, with the reason, in JSON and on stderr.
+        txt = os.path.join(d, "sosreport.txt")
+        self.assertEqual(summary["skipped"],
+                         [{"path": txt, "reason": "not a core (neither an ELF core nor compressed)"}])
+        self.assertIn(f"skipped: {txt}: not a core", res.stderr)
+        self.assertEqual(res.returncode, 1, res.stderr)  # errors win over patterns
+
     def test_usage(self):
         self.assertEqual(aiocore("diagnose", "--batch").returncode, 64)
         self.assertEqual(aiocore("diagnose", "--batch", "-j", "0", self.tmp).returncode, 64)

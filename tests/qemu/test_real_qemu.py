@@ -351,6 +351,43 @@ class RealQemu(TempDirTestCase):
         self.assertNotEqual(int(pool, 16), 0)
         self.check_gdb_parity(qio, core)
 
+    # --- field inputs (issue 12) -------------------------------------------
+    def test_stripped_qemu_at_its_path_and_a_piped_core(self):
+        """As distributions ship it: the executable stripped of everything
+        but .dynsym, at the path the core names, debuginfo apart.  No --exe;
+        the debuginfo is found by build-id, or its absence said with the
+        package to install.  The same core on a pipe, compressed."""
+        qio = self.path("qemu-io")
+        run(["objcopy", "--strip-all", exe("qemu-io"), qio], check=True)
+        bid = re.search(r"Build ID: ([0-9a-f]+)", run(["eu-readelf", "-n", qio]).stdout).group(1)
+        proc = subprocess.Popen([qio, "-f", "raw", self.data], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pids.append(proc.pid)
+        try:
+            core = gcore(proc.pid, self.path("stripped.core"))
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdin.close()
+        res = aiocore("diagnose", core)
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertIn(f"no debuginfo for {qio} (build-id {bid})", res.stderr)
+        for how in ("qemu-utils-dbgsym", "DEBUGINFOD_URLS",
+                    f".build-id/{bid[:2]}/{bid[2:]}.debug"):
+            self.assertIn(how, res.stderr)
+        self.assertNotIn("not found", res.stderr)
+        debug = self.path(f"debug/.build-id/{bid[:2]}")
+        os.makedirs(debug)
+        os.symlink(exe("qemu-io"), os.path.join(debug, bid[2:] + ".debug"))
+        res = aiocore("diagnose", "--debug-dir", self.path("debug"), core)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("no known hang pattern", res.stdout)
+        piped = subprocess.run(f"zstd -q -c '{core}' | '{os.environ['AIOCORE']}' diagnose "
+                               f"--debug-dir '{self.path('debug')}' -", shell=True,
+                               capture_output=True, text=True, timeout=600)
+        self.assertEqual(piped.returncode, 0, piped.stderr)
+        self.assertEqual(piped.stdout, res.stdout.replace(core, "-"))
+
     def check_gdb_parity(self, exe_path, core):
         """Every aio-* command under gdb prints what the CLI prints."""
         if not gdbtest.SCRIPT:
