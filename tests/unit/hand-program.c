@@ -108,6 +108,9 @@ struct ac_program *hand_program_open(const struct hand_thread *threads, size_t n
 struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
 					 size_t n, size_t this_thread)
 {
+#if !defined(__x86_64__)
+	skip();   /* the registers below are x86_64's prstatus */
+#endif
 	int here;
 	current = (struct hand){ pid, threads, n, (uint64_t)(uintptr_t)&here, this_thread,
 				 (uint64_t)(uintptr_t)pthread_self() };   /* x86_64: %fs base */

@@ -23,6 +23,16 @@
 
 static int some_object;
 
+/* The runtime never frees a context: keep each reachable (LeakSanitizer). */
+static AioContext *contexts[8];
+
+static AioContext *new_context(void)
+{
+	static size_t n;
+	assert_true(n < sizeof(contexts) / sizeof(contexts[0]));
+	return contexts[n++] = aio_context_new();
+}
+
 static void cb_a(void *opaque)
 {
 	(void)opaque;
@@ -54,9 +64,10 @@ static const struct ac_bh *find(const struct ac_bh_list *list, QEMUBH *bh)
 static void test_scheduled(void **state)
 {
 	(void)state;
-	AioContext *ctx = aio_context_new();
+	AioContext *ctx = new_context();
 	QEMUBH *a = aio_bh_new(ctx, cb_a, &some_object);
-	QEMUBH *idle = aio_bh_new(ctx, cb_b, NULL);
+	static QEMUBH *idle;   /* on no list from 5.0: kept reachable here */
+	idle = aio_bh_new(ctx, cb_b, NULL);
 	qemu_bh_schedule(a);
 	struct ac_program *prog = hand_program_self();
 	struct ac_bh_list list;
@@ -100,7 +111,7 @@ static void test_scheduled(void **state)
 static void test_oneshot_and_deleted(void **state)
 {
 	(void)state;
-	AioContext *ctx = aio_context_new();
+	AioContext *ctx = new_context();
 	aio_bh_schedule_oneshot(ctx, cb_a, NULL);
 	QEMUBH *gone = aio_bh_new(ctx, cb_b, NULL);
 	qemu_bh_schedule(gone);
@@ -126,7 +137,7 @@ static void test_oneshot_and_deleted(void **state)
 static void test_completion_bh(void **state)
 {
 	(void)state;
-	AioContext *ctx = aio_context_new();
+	AioContext *ctx = new_context();
 	aio_get_thread_pool(ctx);
 	struct ac_program *prog = hand_program_self();
 	struct ac_bh_list list;
@@ -152,7 +163,7 @@ static void test_completion_bh(void **state)
 static void test_cycle(void **state)
 {
 	(void)state;
-	AioContext *ctx = aio_context_new();
+	AioContext *ctx = new_context();
 	QEMUBH *a = aio_bh_new(ctx, cb_a, NULL);
 	QEMUBH *b = aio_bh_new(ctx, cb_b, NULL);
 	qemu_bh_schedule(a);
@@ -175,7 +186,7 @@ static void test_cycle(void **state)
 static void test_wild_next(void **state)
 {
 	(void)state;
-	AioContext *ctx = aio_context_new();
+	AioContext *ctx = new_context();
 	QEMUBH *a = aio_bh_new(ctx, cb_a, NULL);
 	qemu_bh_schedule(a);
 	struct ac_program *prog = hand_program_self();

@@ -303,7 +303,10 @@ static void test_wild_pointer(void **state)
 	assert_false(last->done);
 	ac_thread_pool_deinit(&p);
 	/* Not a pool at all: an error naming the address, no crash. */
-	assert_non_null(ac_thread_pool_decode(prog, 0x10, &p));
+	struct ac_error *err = ac_thread_pool_decode(prog, 0x10, &p);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "0x10"));
+	ac_error_destroy(err);
 	hand_program_close(prog);
 }
 
