@@ -331,6 +331,21 @@ static const char *current_variable(struct ac_program *prog)
 	return NULL;
 }
 
+/*
+ * QEMU 2.1's backends keep CoroutineThreadState behind pthread_getspecific():
+ * reaching it takes glibc's private struct pthread, which aiocore does not
+ * decode.
+ */
+static bool has_thread_state_key(struct ac_program *prog)
+{
+	struct ac_variable var;
+	struct ac_error *err = ac_dwarf_find_variable(prog->dwarf, "thread_state_key",
+						      "qemu_coroutine_switch", &var);
+	bool found = !err;
+	ac_error_destroy(err);
+	return found;
+}
+
 struct ac_error *ac_coroutines_decode(struct ac_program *prog,
 				      const struct ac_coroutine_seed *seeds,
 				      size_t n_seeds, bool backtraces,
@@ -360,6 +375,10 @@ struct ac_error *ac_coroutines_decode(struct ac_program *prog,
 			ac_program_note(prog, "%zu thread%s without a known thread pointer: "
 					"their current coroutine (%s) is not shown", no_tp,
 					no_tp == 1 ? "" : "s", var);
+	} else if (has_thread_state_key(prog)) {
+		ac_program_note(prog, "the current coroutine is pthread-specific data "
+			"(thread_state_key, as in QEMU 2.1), not read from a core: "
+			"threads' current coroutines are not shown");
 	} else {
 		ac_program_note(prog, "no thread-local co_tls_current or current: "
 			"threads' current coroutines are not shown");

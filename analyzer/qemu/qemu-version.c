@@ -12,6 +12,13 @@
 #define MARKER_TAIL " and the QEMU Project developers"
 #define COPYRIGHT "Copyright (c) "
 #define OLD_SEPARATOR ", Copyright (c) "
+/*
+ * qemu-io up to 2.6 prints "%s version %s" with QEMU_VERSION apart, which
+ * the linker folds into the tail of the block layer's VHDX creator
+ * "QEMU v2.1.2": every tool links the block layer, so that string stands
+ * in when no version line is found.
+ */
+#define CREATOR "QEMU v"
 /* qemu-nbd: "%s 7.2.22\nWritten by Anthony Liguori.\n\nCopyright ..." */
 #define LINES_BACK 3
 /* Digits per number: QEMU's are at most 2; more is not a version. */
@@ -154,6 +161,47 @@ static bool parse_at(const char *buf, size_t size, size_t hit,
 	return false;
 }
 
+/* "\0QEMU vX.Y[.Z]\0" at buf[hit] (the "Q"): nothing before or after. */
+static bool parse_creator(const char *buf, size_t size, size_t hit,
+			  const char *prog_name, struct ac_qemu_version *ret)
+{
+	if (hit > 0 && buf[hit - 1] != '\0')
+		return false;
+	size_t at = hit + strlen(CREATOR), end = at;
+	while (end < size && buf[end] != '\0') {
+		if (end - at >= NUMBER_DIGITS_MAX * 3 + 2)
+			return false;
+		if (!is_digit(buf[end]) && buf[end] != '.')
+			return false;
+		end++;
+	}
+	if (end >= size || end == at)
+		return false;
+	/* Read as a version line of its program: the same checks. */
+	char line[AC_QEMU_VERSION_LINE_MAX];
+	int len = snprintf(line, sizeof(line), "%%s version %.*s", (int)(end - at),
+			   buf + at);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return false;
+	return parse_line(line, (size_t)len, prog_name, ret);
+}
+
+static bool parse_creators(const char *buf, size_t size, const char *prog_name,
+			   struct ac_qemu_version *ret)
+{
+	size_t pos = 0;
+	while (buf && pos < size) {
+		const char *hit = memmem(buf + pos, size - pos, CREATOR, strlen(CREATOR));
+		if (!hit)
+			break;
+		size_t at = (size_t)(hit - buf);
+		if (parse_creator(buf, size, at, prog_name, ret))
+			return true;
+		pos = at + 1;
+	}
+	return false;
+}
+
 struct ac_error *ac_qemu_version_parse(const void *data, size_t size,
 				       const char *prog_name,
 				       struct ac_qemu_version *ret)
@@ -171,6 +219,10 @@ struct ac_error *ac_qemu_version_parse(const void *data, size_t size,
 			return NULL;
 		}
 		pos = at + 1;
+	}
+	if (parse_creators(buf, size, prog_name, &version)) {
+		*ret = version;
+		return NULL;
 	}
 	return ac_error_create(AC_ERR_LOOKUP, "no QEMU version text");
 }

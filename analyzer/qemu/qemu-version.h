@@ -8,6 +8,7 @@
  *   "%s 7.2.22\nWritten by Anthony Liguori.\n\nCopyright ..."   (qemu-nbd)
  *   "QEMU emulator version 2.6.0 (Debian ...), Copyright (c) 2003-2008 Fabrice Bellard"
  *                                                     (up to 2.6, one line)
+ *   "QEMU v2.1.2"   (the VHDX creator: qemu-io up to 2.6 keeps only this)
  *
  * The executable is read through libelf from its file, never from the core.
  */

@@ -31,11 +31,19 @@ void ac_rule_lost_notify(struct ac_program *prog, const struct ac_analysis *a,
 		size_t runnable = 0;
 		for (size_t b = 0; b < bhs->n; b++)
 			runnable += bhs->items[b].runnable && !bhs->items[b].problem;
-		ac_findings_checked(findings, "lost-notify: AioContext 0x%" PRIx64 ": %zu runnable BH%s, home thread %s",
+		/*
+		 * 2.1 (dispatching, no notify_me): aio_notify() kicks the eventfd
+		 * whenever !dispatching, so a runnable BH beside a sleeper is a kick
+		 * still in flight, not a lost one.
+		 */
+		bool kicks_always = ctx->has_dispatching && !ctx->has_notify_me &&
+				    !ctx->dispatching;
+		ac_findings_checked(findings, "lost-notify: AioContext 0x%" PRIx64 ": %zu runnable BH%s, home thread %s%s",
 				    ctx->obj.address, runnable, runnable == 1 ? "" : "s",
 				    !ctx->home_tid ? "unknown"
-				    : ctx->sleeping_in_poll ? "asleep in poll" : "running");
-		if (!runnable || !ctx->home_tid || !ctx->sleeping_in_poll)
+				    : ctx->sleeping_in_poll ? "asleep in poll" : "running",
+				    kicks_always ? ", dispatching false (every aio_notify() kicks)" : "");
+		if (!runnable || !ctx->home_tid || !ctx->sleeping_in_poll || kicks_always)
 			continue;
 		if (ctx->has_notified && ctx->notified)
 			continue;  /* the eventfd was kicked: the wakeup is pending */
@@ -57,6 +65,10 @@ void ac_rule_lost_notify(struct ac_program *prog, const struct ac_analysis *a,
 					    "%" PRIu32 " (glib prepare bit %s, %" PRIu32 " blocking aio_poll)",
 					    ctx->notify_me, ctx->notify_me & 1 ? "set" : "clear",
 					    ctx->notify_me >> 1);
+		/* 2.1: aio_notify() skipped the eventfd while it slept. */
+		if (ctx->has_dispatching && ctx->dispatching)
+			ac_finding_evidence(f, "AioContext.dispatching", true, ctx->obj.address, 0, NULL,
+					    "true (aio_notify() skips the eventfd, yet the thread sleeps)");
 		ac_evidence_home(prog, f, ctx);
 	}
 }

@@ -123,6 +123,22 @@ static void test_old_one_line(void **state)
 	assert_string_equal(v.line, "qemu-img version 2.1");
 }
 
+/* qemu-io up to 2.6: only the VHDX creator names the release. */
+static void test_vhdx_creator(void **state)
+{
+	(void)state;
+	struct ac_qemu_version v;
+	assert_true(parse(BYTES("%s version %s\n\0QEMU v%s\0QEMU vx\0QEMU v2.1.2\0"),
+			  "qemu-io", &v));
+	assert_release(&v, 2, 1, 2);
+	assert_string_equal(v.line, "qemu-io version 2.1.2");
+	assert_string_equal(v.version, "2.1.2");
+	/* A version line wins over the creator, wherever it is. */
+	assert_true(parse(BYTES("\0QEMU v2.8.0\0qemu-img version 2.8.0, "
+				"Copyright (c) 2004-2008 Fabrice Bellard\n"), NULL, &v));
+	assert_string_equal(v.line, "qemu-img version 2.8.0");
+}
+
 /* An earlier mention that is no version text does not stop the search. */
 static void test_decoys(void **state)
 {
@@ -182,6 +198,13 @@ static void test_not_found(void **state)
 		/* 2.x form without its separator. */
 		{ BYTES("QEMU emulator version 2.1.2 Copyright (c) 2003-2008 Fabrice Bellard") },
 		{ BYTES("QEMU emulator, Copyright (c) 2003-2008 Fabrice Bellard") },
+		/* A VHDX creator that is not a string of its own, or no version. */
+		{ BYTES("see QEMU v2.1.2\0") },
+		{ BYTES("QEMU v2.1.2") },
+		{ BYTES("QEMU v2.1.2x\0") },
+		{ BYTES("QEMU v\0") },
+		{ BYTES("QEMU v2\0") },
+		{ BYTES("QEMU v99999999999999.1.2\0") },
 	};
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		struct ac_qemu_version v, before;
@@ -284,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_system_package),
 		cmocka_unit_test(test_qemu_nbd),
 		cmocka_unit_test(test_old_one_line),
+		cmocka_unit_test(test_vhdx_creator),
 		cmocka_unit_test(test_decoys),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_long_lines),
