@@ -3,9 +3,10 @@
  * lost-notify (5710a3e09f9b): a BH is runnable on a context whose home
  * thread sleeps in poll, and no wakeup is on its way (no thread inside
  * qemu_bh_schedule/aio_notify).  When the poll's timeout can be decoded it
- * decides: unbounded is a lost wakeup whatever `notified` says (the glib
- * path of qemu-img convert, Launchpad 1805256); bounded means the BH runs
- * when it expires.  Otherwise notified == true means a wakeup is pending.
+ * decides: unbounded is a lost wakeup even with notified == true (the glib
+ * path of qemu-img convert, Launchpad 1805256), at medium confidence then;
+ * bounded means the BH runs when it expires.  Undecoded, notified == true
+ * means a wakeup is pending.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -174,19 +175,28 @@ void ac_rule_lost_notify(struct ac_program *prog, const struct ac_analysis *a,
 			continue;  /* the eventfd was kicked: the wakeup is pending */
 		if (someone_notifying(prog))
 			continue;
+		/*
+		 * notified == true: aio_notify() ran.  Its kick may be lost, or
+		 * may have been written after the home thread was captured: a
+		 * core of a running process is not atomic across threads (a
+		 * third of busy converts' cores look like this).  One core
+		 * cannot tell; without `notified` (2.x) neither.
+		 */
+		bool kick_ran = ctx->has_notified && ctx->notified;
 		struct ac_finding *f = ac_findings_add(findings, "lost-notify",
-			ctx->has_notified || tmo.bound == POLL_UNBOUNDED
-			? AC_CONFIDENCE_HIGH : AC_CONFIDENCE_MEDIUM,
-			"%zu BH%s runnable on AioContext 0x%" PRIx64 " but thread %d sleeps in %s: the aio_notify() wakeup was lost",
+			ctx->has_notified && !kick_ran ? AC_CONFIDENCE_HIGH : AC_CONFIDENCE_MEDIUM,
+			"%zu BH%s runnable on AioContext 0x%" PRIx64 " but thread %d sleeps in %s: the aio_notify() wakeup was lost%s",
 			runnable, runnable == 1 ? " is" : "s are", ctx->obj.address,
-			ctx->home_tid, ctx->blocked_in ? ctx->blocked_in : "poll");
+			ctx->home_tid, ctx->blocked_in ? ctx->blocked_in : "poll",
+			kick_ran ? ", or written while the core was taken (notified is true); "
+				   "a second core seconds later tells" : "");
 		for (size_t b = 0; b < bhs->n; b++)
 			if (bhs->items[b].runnable && !bhs->items[b].problem)
 				ac_evidence_bh(f, "runnable BH", &bhs->items[b]);
 		if (ctx->has_notified)
 			ac_finding_evidence(f, "AioContext.notified", true, ctx->obj.address, 0, NULL,
 					    ctx->notified
-					    ? "true (set, but the poller never woke: the eventfd kick was lost)"
+					    ? "true (aio_notify() ran, yet the poller sleeps without timeout)"
 					    : "false (no wakeup pending)");
 		if (ctx->has_notify_me)
 			ac_finding_evidence(f, "AioContext.notify_me", true, ctx->obj.address, 0, NULL,

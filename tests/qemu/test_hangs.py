@@ -74,7 +74,9 @@ class Hangs(TempDirTestCase):
     def test_lost_notify_in_convert(self):
         """A worker's eventfd kick is skipped while convert's main thread
         sleeps in main_loop_wait's ppoll with no timeout: `notified` is
-        true, and it is still a lost wakeup."""
+        true, and it is still a lost wakeup -- at medium confidence, since
+        one core of a running process can show a kick written after the
+        main thread was captured in the same shape."""
         data = self.random_image(256)
         argv = [exe("qemu-img"), "convert", "-m", "1", "-f", "raw", "-O", "raw",
                 data, self.path("dst.raw")]
@@ -85,10 +87,11 @@ class Hangs(TempDirTestCase):
         self.assertIsNotNone(pid, "no injected lost notify hung qemu-img convert in 6 tries")
         core = gcore(pid, self.path("convert"))
         code, diag = self.diagnose(core)
-        self.assertEqual(code, 3, diag)
+        self.assertIn(code, (0, 3), diag)       # medium: no exit-3 promise
         f = diag["findings"][0]
         self.assertEqual(f["id"], "lost-notify")
-        self.assertEqual(f["confidence"], "high")
+        self.assertEqual(f["confidence"], "medium")
+        self.assertIn("(notified is true); a second core seconds later tells", f["summary"])
         bh = self.evidence(f, "runnable BH")
         self.assertRegex(bh[0]["value"],
                          r"cb=thread_pool_completion_bh \[pending scheduled\] runnable")
