@@ -4,14 +4,18 @@
 with gdb as the oracle:
 
 - lost-notify in qemu-img convert, whose main thread sleeps in glib's
-  ppoll through main_loop_wait (Launchpad 1805256), not in aio_poll.
+  ppoll through main_loop_wait (Launchpad 1805256), not in aio_poll;
+- remote-not-answering: qemu-img convert from an NBD export whose
+  qemu-storage-daemon was stopped mid-copy.
 
 The helpers (build, gcore, gdb as oracle, injection under gdb, CLI/gdb
 parity) are test_real_qemu.py's, borrowed rather than copied."""
 import os
 import re
 import signal
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -116,6 +120,100 @@ class Hangs(TempDirTestCase):
         self.assertEqual(gdb_print(img, core, "qemu_aio_context->notified"), notified)
         self.assertEqual(gdb_print(img, core, "qemu_aio_context->notify_me"), "1")
         self.assertEqual(gdb_thread_print(img, core, pid, "/x $rdx"), "0x0")
+        self.check_gdb_parity(img, core)
+
+    # --- remote-not-answering (NBD) -----------------------------------------
+    def convert_from_stopped_nbd(self, data, sock):
+        """qemu-storage-daemon exports data over sock; qemu-img convert
+        copies from it; the daemon is stopped once the copy is under way.
+        Returns convert's pid, or None if the copy finished first."""
+        qsd = subprocess.Popen([exe("storage-daemon/qemu-storage-daemon"),
+                                "--blockdev", f"driver=file,node-name=f0,filename={data}",
+                                "--nbd-server", f"addr.type=unix,addr.path={sock}",
+                                "--export", "type=nbd,id=e0,node-name=f0"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pids.append(qsd.pid)
+        self.wait_for(sock)
+        dst = self.path("dst.raw")
+        conv = subprocess.Popen([exe("qemu-img"), "convert", "-f", "raw", "-O", "raw",
+                                 f"nbd+unix:///f0?socket={sock}", dst],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pids.append(conv.pid)
+        # Mid-copy: once convert has written 8 MiB of the copy.
+        deadline = time.monotonic() + 30
+        while conv.poll() is None and time.monotonic() < deadline:
+            with open(f"/proc/{conv.pid}/io") as f:
+                wchar = int(re.search(r"^wchar: (\d+)", f.read(), re.M).group(1))
+            if wchar >= 8 << 20:
+                break
+            time.sleep(0.002)
+        os.kill(qsd.pid, signal.SIGSTOP)
+        self.stopped.append(qsd.pid)
+        time.sleep(0.5)                         # in-flight requests settle
+        return conv.pid if conv.poll() is None else None
+
+    def test_nbd_server_not_answering(self):
+        """convert from an NBD export whose daemon is SIGSTOPped: the node,
+        the server's socket, the requests in flight and the convert
+        coroutines parked on their replies."""
+        data = self.random_image(512)
+        pid = None
+        for attempt in range(3):
+            sock = self.path(f"nbd{attempt}.sock")
+            pid = self.convert_from_stopped_nbd(data, sock)
+            if pid:
+                break
+        self.assertIsNotNone(pid, "convert always finished before the daemon was stopped")
+        core = gcore(pid, self.path("convert"))
+        code, diag = self.diagnose(core)
+        self.assertIn(code, (0, 3), diag)       # medium confidence: no exit-3 promise
+        ids = [f["id"] for f in diag["findings"]]
+        self.assertEqual(ids, ["remote-not-answering"], diag["findings"])
+        f = diag["findings"][0]
+        self.assertEqual(f["confidence"], "medium")
+        self.assertIn(f"NBD server unix:{sock} has not replied", f["summary"])
+        self.assertIn("a single core cannot tell stalled from slow", f["summary"])
+        self.assertEqual(f["reproduce"], None)
+        server = self.evidence(f, "NBD server")
+        self.assertRegex(server[0]["value"], r"^unix:%s \(export \"f0\", socket fd \d+\)$"
+                         % re.escape(sock))
+        state = self.evidence(f, "BDRVNBDState.state")
+        self.assertRegex(state[0]["value"], r"^NBD_CLIENT_CONNECTED \(\d+\)$")
+        in_flight = int(self.evidence(f, "BDRVNBDState.in_flight")[0]["value"])
+        requests = [e for e in f["evidence"] if re.match(r"^requests\[\d+\]$", e["what"])]
+        self.assertGreaterEqual(in_flight, 1)
+        self.assertEqual(len(requests), in_flight)
+        waiting = self.evidence(f, "waiting coroutine")
+        self.assertEqual(len(waiting), len(requests))
+        for w in waiting:
+            self.assertRegex(w["value"], r"^entry=convert_co_do_copy suspended in ")
+        # Every request is parked somewhere in the NBD client's receive path.
+        self.assertTrue(all(re.search(r"suspended in .*nbd_", w["value"]) for w in waiting),
+                        waiting)
+
+        # coroutines finds them too, from the NBD client state.
+        cos = {c["address"]: c for c in rq.view_json("coroutines", core)["coroutines"]}
+        for w in waiting:
+            self.assertIn("waiting on NBD reply, NBDClientRequest",
+                          cos[w["address"]]["source"] or "")
+        bt = aiocore("coroutines", "--bt", core)
+        self.assertEqual(bt.returncode, 0, bt.stderr)
+        self.assertRegex(bt.stdout, r"in nbd_client_co_preadv\+0x[0-9a-f]+ at ")
+
+        # gdb as the oracle: the socket path and the first request's slot.
+        img = exe("qemu-img")
+        s = f"((BDRVNBDState *){state[0]['address']})"
+        self.assertRegex(gdb_print(img, core, f"{s}->saddr->u.q_unix.path"),
+                         r'^0x[0-9a-f]+ "%s"$' % re.escape(sock))
+        self.assertEqual(int(gdb_print(img, core, f"{s}->in_flight")), in_flight)
+        first = requests[0]
+        index = re.match(r"^requests\[(\d+)\]$", first["what"]).group(1)
+        offset, co = re.match(r"^offset (\d+), coroutine (0x[0-9a-f]+)", first["value"]).groups()
+        self.assertEqual(gdb_print(img, core, f"{s}->requests[{index}].offset"), offset)
+        self.assertEqual(int(gdb_print(img, core, f"/x {s}->requests[{index}].coroutine"), 16),
+                         int(co, 16))
+        self.assertEqual(int(gdb_print(img, core, f"/x &{s}->requests[{index}]"), 16),
+                         int(first["address"], 16))
         self.check_gdb_parity(img, core)
 
 
