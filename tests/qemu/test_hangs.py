@@ -4,7 +4,8 @@
 with gdb as the oracle:
 
 - lost-notify in qemu-img convert, whose main thread sleeps in glib's
-  ppoll through main_loop_wait (Launchpad 1805256), not in aio_poll;
+  ppoll through main_loop_wait (Launchpad 1805256), not in aio_poll, and
+  the same lost kick under a bounded poll (qemu-io's sleep), not a hang;
 - remote-not-answering: qemu-img convert from an NBD export whose
   qemu-storage-daemon was stopped mid-copy.
 
@@ -121,6 +122,35 @@ class Hangs(TempDirTestCase):
         self.assertEqual(gdb_print(img, core, "qemu_aio_context->notify_me"), "1")
         self.assertEqual(gdb_thread_print(img, core, pid, "/x $rdx"), "0x0")
         self.check_gdb_parity(img, core)
+
+    def test_lost_notify_bounded_poll_is_not_a_hang(self):
+        """The same lost kick while qemu-io's `sleep` waits in main_loop_wait
+        on a timer: the poll has a timeout, the BH runs when it expires, so
+        no finding, and the checked line says why."""
+        data = self.random_image(64)
+        argv = [exe("qemu-io"), "-f", "raw", "-c", "aio_read 0 64M", "-c", "sleep 600000", data]
+        checked = None
+        for _ in range(6):                      # the poller must sleep first
+            pid = self.inject("inject-lost-notify.gdb", argv)
+            if not pid:
+                continue
+            core = gcore(pid, self.path(f"qemu-io.{pid}"))
+            code, diag = self.diagnose(core)
+            checked = [c for c in diag["checked"] if re.search(r": 1 runnable BH, home thread", c)]
+            if checked:
+                break
+            kill(pid)
+        self.assertTrue(checked, "no injected lost notify left a runnable BH in 6 tries")
+        self.assertEqual([f["id"] for f in diag["findings"]], [], diag["findings"])
+        self.assertEqual(code, 0)
+        m = re.search(r"home thread asleep in poll, poll bounded \(ppoll timeout (\d+)\.\d{9} s\): "
+                      r"the BH runs when it expires, not a hang$", checked[0])
+        self.assertIsNotNone(m, checked)
+        # gdb: ppoll's timespec (rdx) in the main thread, seconds of the
+        # 600 s sleep left when the loop went to sleep.
+        qio = exe("qemu-io")
+        self.assertEqual(gdb_thread_print(qio, core, pid, "*(long *)$rdx"), m.group(1))
+        self.assertLessEqual(int(m.group(1)), 600)
 
     # --- remote-not-answering (NBD) -----------------------------------------
     def convert_from_stopped_nbd(self, data, sock):
