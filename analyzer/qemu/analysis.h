@@ -9,6 +9,7 @@
 #include "aio-context.h"
 #include "bh.h"
 #include "dwarf/dwarf.h"
+#include "nbd-client.h"
 #include "qemu-event.h"
 #include "thread-pool.h"
 
@@ -17,6 +18,7 @@ struct ac_analysis {
 	struct ac_bh_list *bhs;            /* [i] belongs to contexts.items[i] */
 	struct ac_thread_pool *pools;      /* [i].address == 0: no pool */
 	struct ac_event_list events;
+	struct ac_nbd_client_list nbd;     /* NBD client nodes */
 };
 
 struct ac_error *ac_analysis_build(struct ac_program *prog,

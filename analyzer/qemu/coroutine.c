@@ -10,6 +10,7 @@
 #include "target/target.h"
 #include "util/util.h"
 #include "dwarf/dwarf.h"
+#include "nbd-client.h"
 #include "thread-pool.h"
 
 /* A function of util/qemu-coroutine.c, whose CU has struct Coroutine. */
@@ -562,6 +563,28 @@ static void collect_pool(struct ac_program *prog, const struct ac_object *ctx,
 	}
 }
 
+/* NBD clients: each request's coroutine, 5.2's connection_co. */
+static void collect_nbd(struct ac_program *prog, struct seed_list *seeds)
+{
+	struct ac_nbd_client_list clients;
+	struct ac_error *err = ac_nbd_clients_find(prog, &clients);
+	if (err) {
+		ac_program_note_error(prog, err, "NBD clients");
+		return;
+	}
+	for (size_t i = 0; i < clients.n; i++) {
+		const struct ac_nbd_client *c = &clients.items[i];
+		for (size_t r = 0; r < c->n_requests; r++)
+			seed_add(seeds, c->requests[r].coroutine,
+				 "waiting on NBD reply, NBDClientRequest 0x%" PRIx64,
+				 c->requests[r].address);
+		if (c->connection_co)
+			seed_add(seeds, c->connection_co,
+				 "NBD connection_co of BDRVNBDState 0x%" PRIx64, c->state_address);
+	}
+	ac_nbd_client_list_deinit(&clients);
+}
+
 struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
 					    struct ac_coroutine_seed **ret_seeds,
 					    size_t *ret_n)
@@ -577,6 +600,7 @@ struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
 		collect_pool(prog, &contexts.items[i].obj, &seeds);
 	}
 	ac_context_list_deinit(&contexts);
+	collect_nbd(prog, &seeds);
 	*ret_seeds = seeds.items;
 	*ret_n = seeds.n;
 	return NULL;

@@ -21,7 +21,10 @@
 
 struct ac_coroutine_seed {
 	uint64_t address;
-	/* "scheduled on ctx 0x..", "waiting on ThreadPoolElement 0x.." */
+	/*
+	 * "scheduled on ctx 0x..", "waiting on ThreadPoolElement 0x..",
+	 * "waiting on NBD reply, NBDClientRequest 0x.."
+	 */
 	const char *source;
 };
 
@@ -63,7 +66,8 @@ void ac_coroutine_list_deinit(struct ac_coroutine_list *list);
  * Seeds from the main context: qemu_aio_context->scheduled_coroutines
  * (through co_scheduled_next) and the coroutines waiting on its thread
  * pool's elements (common.cb thread_pool_co_cb -> ThreadPoolCo.co,
- * bdrv_co_io_em_complete -> CoroutineIOCompletion.coroutine).  The sources
+ * bdrv_co_io_em_complete -> CoroutineIOCompletion.coroutine), and each NBD
+ * client node's request coroutines and 5.2's connection_co.  The sources
  * are malloc'd; free with ac_coroutine_seeds_free().
  */
 struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qemu: one decoder per QEMU source file it mirrors (AioContext, QEMUBH,
- * ThreadPool, Coroutine, QemuEvent, the release from --version), each
+ * ThreadPool, Coroutine, QemuEvent, NBD client, the release from --version), each
  * turning target memory into plain structs, and the analysis that decodes
  * them all once for the rules.  Decoders find members by name and fall
  * back across QEMU generations; they judge nothing.  May include
@@ -16,6 +16,7 @@
 #include "thread-pool.h"
 #include "coroutine.h"
 #include "qemu-event.h"
+#include "nbd-client.h"
 #include "analysis.h"
 
 #endif

@@ -68,6 +68,16 @@ static const struct ac_pattern patterns[] = {
 		.fixed_in = NULL,
 		.mechanism = "aio_co_schedule() queues the coroutine on ctx->scheduled_coroutines and schedules co_schedule_bh; with the BH idle nothing will ever enter the coroutine",
 	},
+	{
+		.id = "remote-not-answering",
+		.title = "an NBD server does not answer: requests in flight, their coroutines parked on replies",
+		.fix_commit = NULL,
+		.fix_title = "none: not a QEMU bug; next step: check the NBD server named in the evidence",
+		.affected = "any QEMU with the NBD client (the evidence is decoded for 5.2 and later)",
+		.fixed_in = NULL,
+		.mechanism = "each request's coroutine sent its command and yields until the reply with its cookie arrives on the socket; a server that is stopped, hung or unreachable without the connection dropping sends none, so the coroutines never resume and the operation waiting for them (qemu-img convert, a guest read, a drain) waits forever",
+		.no_replay = true,
+	},
 };
 
 const struct ac_pattern *ac_pattern_find(const char *id)

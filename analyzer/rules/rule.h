@@ -26,5 +26,7 @@ ac_rule_fn ac_rule_bql_poll_cycle;
  * to set the event.  prog may be NULL (it is only used to symbolize).
  */
 ac_rule_fn ac_rule_event_lost_wakeup;
+/* NBD client requests in flight, their coroutines parked on replies. */
+ac_rule_fn ac_rule_remote_not_answering;
 
 #endif

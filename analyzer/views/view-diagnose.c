@@ -72,7 +72,10 @@ static void finding_text(FILE *out, const struct ac_finding *f, bool first,
 		fprintf(out, "  Upstream:     %s\n", p->fix_title);
 	fprintf(out, "  Affects:      %s\n", p->affected);
 	fix_in_build_text(out, p, version);
-	fprintf(out, "  Replay:       aiocore reproduce %s\n", p->id);
+	if (p->no_replay)
+		fprintf(out, "  Replay:       none in the runtime; see the page's \"How to reproduce\"\n");
+	else
+		fprintf(out, "  Replay:       aiocore reproduce %s\n", p->id);
 	fprintf(out, "  Docs:         docs/patterns/%s.md\n\n", p->id);
 }
 
@@ -117,7 +120,7 @@ static void finding_json(struct ac_json *j, const struct ac_finding *f,
 	ac_json_field_bool_opt(j, "fix_in_build", state != FIX_UNKNOWN,
 			       state == FIX_IN_BUILD);
 	snprintf(text, sizeof(text), "aiocore reproduce %s", p->id);
-	ac_json_field_string(j, "reproduce", text);
+	ac_json_field_string(j, "reproduce", p->no_replay ? NULL : text);
 	snprintf(text, sizeof(text), "docs/patterns/%s.md", p->id);
 	ac_json_field_string(j, "doc", text);
 	ac_json_object_end(j);

@@ -208,8 +208,15 @@ class RealQemu(TempDirTestCase):
                 break
         self.assertIsNotNone(core, "convert always finished before gcore")
         code, diag = self.diagnose(core)
-        self.assertEqual(code, 0, diag["findings"])
-        self.assertEqual(diag["findings"], [])
+        # No high-confidence finding.  gcore stops threads one by one: a
+        # worker may kick the eventfd after the main thread was captured,
+        # which looks like lost-notify with notified true (medium).
+        for f in diag["findings"]:
+            self.assertEqual((f["id"], f["confidence"]), ("lost-notify", "medium"), f)
+            self.assertTrue(self.evidence(f, "AioContext.notified")[0]["value"]
+                            .startswith("true"), f)
+        if not diag["findings"]:
+            self.assertEqual(code, 0)
 
         ctxs = view_json("ctx", core)["contexts"]
         roles = {c["role"]: c for c in ctxs}
