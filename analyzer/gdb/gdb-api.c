@@ -86,10 +86,11 @@ static char *streams_close(struct streams *s, char **err_text)
 static void view_help(FILE *out, const struct ac_view *view)
 {
 	fprintf(out, "Usage: aio-%s [OPTIONS]\n\n%s\nOptions:\n"
-		"  --json            machine-readable output\n"
-		AC_VIEW_OPTIONS_HELP
+		"  --json            machine-readable output\n%s%s"
 		"  -h, --help        this text\n",
-		view->name, view->help);
+		view->name, view->help,
+		ac_view_takes_option(view->name, "--ctx") ? "  --ctx ADDR        only the AioContext at ADDR\n" : "",
+		ac_view_takes_option(view->name, "--bt") ? "  --bt              backtraces of suspended coroutines\n" : "");
 }
 
 /* The view options, as `aiocore VIEW` reads them; 0 or an exit code. */

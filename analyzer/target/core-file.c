@@ -365,6 +365,16 @@ struct ac_error *ac_core_open(const char *path, const char *display_path,
 				      name, elf_errmsg(-1));
 		goto fail;
 	}
+	/* Cut inside the program headers: nothing can be read, say why. */
+	GElf_Ehdr ehdr;
+	if (gelf_getehdr(core->elf, &ehdr) &&
+	    ehdr.e_phoff + (uint64_t)ehdr.e_phnum * ehdr.e_phentsize > core->file_size) {
+		err = ac_error_create(AC_ERR_FORMAT,
+				      "%s: core truncated at %" PRIu64 " bytes, inside its program headers (%u of them, ending at byte %" PRIu64 "): nothing can be read",
+				      name, core->file_size, ehdr.e_phnum,
+				      ehdr.e_phoff + (uint64_t)ehdr.e_phnum * ehdr.e_phentsize);
+		goto fail;
+	}
 	err = read_segments(core, phnum);
 	if (!err)
 		err = read_notes(core, phnum);

@@ -193,6 +193,14 @@ class DebuginfodServer(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(cache, self.build_id, "debuginfo")))
             self.assertRegex(server.log(),
                              rf"GET /buildid/{self.build_id}/debuginfo 200")
+            # No --exe: the stripped executable at the core's own path is
+            # found by its path and build-id, its DWARF from the server.
+            cache2 = os.path.join(self.tmp, "cache-no-exe")
+            res2 = run([AIOCORE, "diagnose", "--json", self.core],
+                       env=client_env(DEBUGINFOD_URLS=server.url, DEBUGINFOD_CACHE_PATH=cache2))
+            self.assertEqual(res2.returncode, 3, res2.stderr)
+            self.assertEqual(json.loads(res2.stdout)["verdict"], "lost-completion")
+            self.assertTrue(os.path.exists(os.path.join(cache2, self.build_id, "debuginfo")))
             # Exactly what the unstripped executable gives on this core.
             ref_res, ref = diagnose(RUNTIME, self.core, client_env())
             self.assertEqual(ref_res.returncode, 3, ref_res.stderr)
