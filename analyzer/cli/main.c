@@ -15,6 +15,7 @@ static const struct ac_verb verbs[] = {
 	{ "thread-pool", "thread pools and requests, up to the waiting coroutine", ac_verb_view },
 	{ "coroutines", "coroutines and, with --bt, their backtraces", ac_verb_view },
 	{ "events", "QemuEvents: value decoded, waiters, guarded condition", ac_verb_view },
+	{ "waits", "the wait-for graph: who waits on whom, down to the leaf", ac_verb_view },
 	{ "threads", "every thread with its backtrace", ac_verb_threads },
 	{ "reproduce", "replay a hang pattern in the reference runtime and capture a core",
 	  ac_verb_reproduce },

@@ -103,6 +103,8 @@ static int parse_options(const struct ac_view *view, int argc,
 			opts->json = true;
 		} else if (!strcmp(arg, "--bt")) {
 			opts->backtraces = true;
+		} else if (!strcmp(arg, "--dot")) {
+			opts->dot = true;
 		} else if (!strcmp(arg, "--ctx") || !strncmp(arg, "--ctx=", 6)) {
 			const char *value = arg[5] == '=' ? arg + 6 : NULL;
 			if (!value) {

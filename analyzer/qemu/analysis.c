@@ -34,6 +34,11 @@ struct ac_error *ac_analysis_build(struct ac_program *prog, struct ac_analysis *
 	err = ac_events_decode(prog, &a.events);
 	if (err)
 		ac_program_note_error(prog, err, "QemuEvents");
+	err = ac_waits_build(prog, &a, &a.waits);
+	if (err) {
+		ac_analysis_deinit(&a);
+		return err;
+	}
 	*ret = a;
 	return NULL;
 }
@@ -49,6 +54,7 @@ void ac_analysis_deinit(struct ac_analysis *a)
 	free(a->bhs);
 	free(a->pools);
 	ac_event_list_deinit(&a->events);
+	ac_waits_deinit(&a->waits);
 	ac_context_list_deinit(&a->contexts);
 	*a = (struct ac_analysis){ 0 };
 }

@@ -11,12 +11,14 @@
 #include "dwarf/dwarf.h"
 #include "qemu-event.h"
 #include "thread-pool.h"
+#include "waits.h"
 
 struct ac_analysis {
 	struct ac_context_list contexts;
 	struct ac_bh_list *bhs;            /* [i] belongs to contexts.items[i] */
 	struct ac_thread_pool *pools;      /* [i].address == 0: no pool */
 	struct ac_event_list events;
+	struct ac_waits waits;             /* the wait-for graph */
 };
 
 struct ac_error *ac_analysis_build(struct ac_program *prog,

@@ -16,6 +16,9 @@
 #include "thread-pool.h"
 #include "coroutine.h"
 #include "qemu-event.h"
+#include "block-node.h"
+#include "thread-wait.h"
+#include "waits.h"
 #include "analysis.h"
 
 #endif

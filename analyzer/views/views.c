@@ -39,6 +39,14 @@ static const struct ac_view views[] = {
 	  "completion callback, and the chain from common.opaque to the waiting\n"
 	  "coroutine and its entry point.\n",
 	  ac_view_thread_pool, false },
+	{ "waits", "the wait-for graph: who waits on whom, down to what does not answer",
+	  "The wait-for graph of the whole process: what each thread is blocked in\n"
+	  "(a QemuMutex and its owner, a QemuCond/QemuEvent/QemuSemaphore, a poll,\n"
+	  "an I/O syscall with its fd, offset and length), the coroutines waiting on\n"
+	  "thread-pool requests, the worker running each request and the block node\n"
+	  "(file) it reads.  Text: one tree per chain; --json: nodes and edges;\n"
+	  "--dot: Graphviz.  A wait cycle is printed first (a deadlock).\n",
+	  ac_view_waits, true },
 };
 
 const struct ac_view *ac_view_find(const char *name)
@@ -59,7 +67,7 @@ struct ac_error *ac_view_run(const struct ac_view *view, struct ac_program *prog
 			     enum ac_view_result *result)
 {
 	struct ac_error *err = view->run(prog, opts, out, result);
-	if (!err && !opts->json)
+	if (!err && !opts->json && !opts->dot)
 		ac_view_print_notes(prog, out);
 	return err;
 }
