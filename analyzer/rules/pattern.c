@@ -68,6 +68,17 @@ static const struct ac_pattern patterns[] = {
 		.fixed_in = NULL,
 		.mechanism = "aio_co_schedule() queues the coroutine on ctx->scheduled_coroutines and schedules co_schedule_bh; with the BH idle nothing will ever enter the coroutine",
 	},
+	{
+		.id = "io-stalled",
+		.title = "a file I/O system call has not returned, and the requests above it wait",
+		.fix_commit = NULL,
+		.fix_title = "none: not a QEMU bug, the storage under the file does not answer (or is slow)",
+		.affected = "any QEMU version",
+		.fixed_in = NULL,
+		.mechanism = "a thread-pool worker (or another thread) sits in a read, write or flush of a file; the request, its coroutine and the device, job or qemu-img operation above wait for that system call to return",
+		.next_step = "the storage: the file's filesystem, NFS/SAN/multipath, the kernel's hung-task messages (dmesg) and the process's /proc/PID/task/*/stack; take a second core seconds later to tell stalled from slow",
+		.no_reproduce = true,
+	},
 };
 
 const struct ac_pattern *ac_pattern_find(const char *id)

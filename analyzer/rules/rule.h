@@ -26,5 +26,7 @@ ac_rule_fn ac_rule_bql_poll_cycle;
  * to set the event.  prog may be NULL (it is only used to symbolize).
  */
 ac_rule_fn ac_rule_event_lost_wakeup;
+/* A file I/O syscall in flight and the chain of waiters above it (medium). */
+ac_rule_fn ac_rule_io_stalled;
 
 #endif

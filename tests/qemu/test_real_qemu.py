@@ -162,7 +162,10 @@ class RealQemu(TempDirTestCase):
         self.assertIsNotNone(core, "convert always finished before gcore")
         code, diag = self.diagnose(core)
         self.assertEqual(code, 0, diag["findings"])
-        self.assertEqual(diag["findings"], [])
+        # Workers caught in pread64 are io-stalled at medium confidence:
+        # one core cannot tell a busy convert from a stalled one.
+        self.assertEqual([f["id"] for f in diag["findings"]
+                          if f["confidence"] == "high" or f["id"] != "io-stalled"], [])
 
         ctxs = view_json("ctx", core)["contexts"]
         roles = {c["role"]: c for c in ctxs}
