@@ -15,7 +15,7 @@ PACKAGES="meson ninja-build gcc pkg-config binutils \
 libdw-dev libelf-dev libcmocka-dev zlib1g-dev liblzma-dev libzstd-dev libdebuginfod-dev \
 elfutils gdb gdb-multiarch python3 gzip xz-utils zstd util-linux \
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debuginfod hyperfine time \
-dpkg-dev libglib2.0-dev libpixman-1-dev libfdt-dev python3-venv flex bison"
+dpkg-dev libglib2.0-dev libpixman-1-dev libfdt-dev python3-venv flex bison graphviz"
 
 install_packages() {
 	echo "== installing Debian packages" >&2
