@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The wait-for analysis on real QEMU (AIOCORE_QEMU_VERSION): `qemu-img
-convert` of random data whose worker gdb stops inside a pread64/preadv of
-the source file -- a hung storage read as a core shows it.  diagnose must
+convert` of random data, and (7.2) a `blockdev-mirror` job of
+qemu-system-x86_64, whose worker gdb stops inside a pread64/preadv of the
+source file -- a hung storage read as a core shows it.  diagnose must
 say io-stalled with the source's path, the fd, offset and length (gdb's
 registers of the stopped thread are the oracle), exit 0 (medium: one core
 cannot tell stalled from slow), and `aiocore waits` must show the chain
@@ -9,8 +10,10 @@ coroutine -> request -> worker -> file, in text, JSON and dot."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,31 +32,87 @@ class StalledRead(TempDirTestCase):
             for _ in range(64):
                 f.write(os.urandom(1 << 20))
 
-    def stalled_convert_core(self):
-        """gdb stops a worker in the read syscall and gcores the process;
-        returns (core, the stopped thread's tid, fd, offset, length) as gdb
-        reads them from that thread's registers."""
-        core = self.path("stalled.core")
-        gdb = subprocess.run(
-            ["gdb", "-batch", "-nx", "-q", "-x", os.path.join(HERE, "stall-worker-read.gdb"),
-             "-ex", "printf \"ORACLE %d %d %d %d %d\\n\", $_thread, $rdi, $rdx, $r10, $orig_rax",
-             "-ex", "info proc",
-             "-ex", "thread",
-             "-ex", f"generate-core-file {core}", "-ex", "kill",
-             "--args", exe("qemu-img"), "convert", "-f", "raw", "-O", "raw", "-t", "none",
-             self.data, self.path("dst.raw")],
-            capture_output=True, text=True, timeout=300, cwd=self.tmp)
-        oracle = [line.split()[1:] for line in gdb.stdout.splitlines()
-                  if line.startswith("ORACLE ")]
-        self.assertTrue(oracle and os.path.exists(core), gdb.stdout + gdb.stderr)
-        thread_line = [line for line in gdb.stdout.splitlines()
+    def stalled_core(self, argv, name, while_running=None):
+        """Run argv under gdb until stall-worker-read.gdb stops a worker in
+        the read syscall, and write the core from there; returns (core, the
+        stopped thread's tid, fd, offset, length or iovcnt, syscall number)
+        as gdb reads them from that thread's registers: the oracle."""
+        core, log = self.path(name + ".core"), self.path(name + ".gdb.log")
+        with open(log, "w") as out:
+            gdb = subprocess.Popen(
+                ["gdb", "-batch", "-nx", "-q", "-x", os.path.join(HERE, "stall-worker-read.gdb"),
+                 "-ex", "printf \"ORACLE %d %d %d %d %d\\n\", $_thread, $rdi, $rdx, $r10, $orig_rax",
+                 "-ex", "thread",
+                 "-ex", f"generate-core-file {core}", "-ex", "kill", "--args", *argv],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.tmp)
+        try:
+            if while_running:
+                while_running()
+            gdb.wait(timeout=300)
+        finally:
+            if gdb.poll() is None:
+                gdb.kill()
+                gdb.wait()
+        with open(log) as f:
+            text = f.read()
+        oracle = [line.split()[1:] for line in text.splitlines() if line.startswith("ORACLE ")]
+        self.assertTrue(oracle and os.path.exists(core), text)
+        thread_line = [line for line in text.splitlines()
                        if line.startswith("[Current thread is")]
         lwp = int(thread_line[0].split("LWP ")[1].split(")")[0])
         _, fd, length, offset, nr = (int(x) for x in oracle[0])
         return core, lwp, fd, offset, length, nr
 
     def test_io_stalled_in_convert(self):
-        core, tid, fd, offset, length, nr = self.stalled_convert_core()
+        core, tid, fd, offset, length, nr = self.stalled_core(
+            [exe("qemu-img"), "convert", "-f", "raw", "-O", "raw", "-t", "none",
+             self.data, self.path("dst.raw")], "convert")
+        f = self.check_io_stalled(exe("qemu-img"), core, tid, fd, offset, length, nr)
+        co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
+        self.assertTrue(co and "convert_co_do_copy" in co[0]["value"], f["evidence"])
+        self.check_waits_view(exe("qemu-img"), core, tid, fd)
+
+    def test_io_stalled_in_mirror_job(self):
+        """qemu-system-x86_64 (7.2 builds it): a blockdev-mirror job over
+        QMP whose source read does not return."""
+        qemu = exe("qemu-system-x86_64")
+        if not os.path.exists(qemu):
+            self.skipTest(f"no system emulator in the QEMU {rq.VERSION} build (7.2 only)")
+        sock, target = self.path("qmp.sock"), self.path("target.raw")
+        with open(target, "wb") as f:
+            f.truncate(64 << 20)
+
+        def mirror():
+            deadline = time.monotonic() + 60
+            while not os.path.exists(sock):
+                self.assertLess(time.monotonic(), deadline, "no QMP socket")
+                time.sleep(0.05)
+            qmp = socket.socket(socket.AF_UNIX)
+            qmp.connect(sock)
+            qmp.settimeout(60)
+            stream = qmp.makefile("rw")
+            stream.readline()                   # greeting
+            for cmd in ({"execute": "qmp_capabilities"},
+                        {"execute": "blockdev-mirror",
+                         "arguments": {"job-id": "m0", "device": "f0", "target": "t0",
+                                       "sync": "full"}}):
+                stream.write(json.dumps(cmd) + "\n")
+                stream.flush()
+                if cmd["execute"] == "qmp_capabilities":
+                    stream.readline()
+            self.addCleanup(qmp.close)
+
+        core, tid, fd, offset, length, nr = self.stalled_core(
+            [qemu, "-M", "none", "-nodefaults", "-display", "none", "-accel", "tcg",
+             "-blockdev", f"driver=file,node-name=f0,filename={self.data}",
+             "-blockdev", f"driver=file,node-name=t0,filename={target}",
+             "-qmp", f"unix:{sock},server=on,wait=off"], "mirror", mirror)
+        f = self.check_io_stalled(qemu, core, tid, fd, offset, length, nr)
+        co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
+        self.assertTrue(co and "mirror_co_read" in co[0]["value"], f["evidence"])
+        self.check_waits_view(qemu, core, tid, fd)
+
+    def check_io_stalled(self, exe_path, core, tid, fd, offset, length, nr):
         res = aiocore("diagnose", "--json", core)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)   # medium: not 3
         diag = json.loads(res.stdout)
@@ -75,7 +134,7 @@ class StalledRead(TempDirTestCase):
         # The syscall reads inside its request (a partial read resumes later).
         self.assertLessEqual(req_offset, offset)
         self.assertLessEqual(offset, req_offset + req_len)
-        img = exe("qemu-img")
+        img = exe_path
         self.assertEqual(int(rq.gdb_print(
             img, core, f"((RawPosixAIOData *){request['address']})->aio_fildes")), fd)
         self.assertEqual(int(rq.gdb_print(
@@ -87,16 +146,14 @@ class StalledRead(TempDirTestCase):
         # The chain above the worker: its request, then the convert coroutine.
         whats = [e["what"] for e in f["evidence"]]
         self.assertIn("waiting request", whats)
-        co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
-        self.assertTrue(co and "convert_co_do_copy" in co[0]["value"], f["evidence"])
 
         text = aiocore("diagnose", core)
         self.assertEqual(text.returncode, 0, text.stderr)
         self.assertIn("VERDICT: io-stalled (medium confidence)", text.stdout)
         self.assertIn("Waits:\n", text.stdout)
-        self.check_waits_view(core, tid, fd)
+        return f
 
-    def check_waits_view(self, core, tid, fd):
+    def check_waits_view(self, exe_path, core, tid, fd):
         res = aiocore("waits", "--json", core)
         self.assertEqual(res.returncode, 0, res.stderr)
         doc = json.loads(res.stdout)
@@ -120,7 +177,7 @@ class StalledRead(TempDirTestCase):
             svg = run(["dot", "-Tsvg"], input=dot.stdout)
             self.assertEqual(svg.returncode, 0, svg.stderr)
             self.assertIn("<svg", svg.stdout)
-        rq.RealQemu.check_gdb_parity(self, exe("qemu-img"), core)
+        rq.RealQemu.check_gdb_parity(self, exe_path, core)
 
 
 if __name__ == "__main__":
