@@ -5,8 +5,11 @@
 
 #include "block-node.h"
 
-/* Functions of block.c and block/file-posix.c: their CUs have the types. */
-#define BDS_HINT "bdrv_new"
+/*
+ * Functions of block/file-posix.c: its CU has both types, and is indexed
+ * once for both (block.c's CU is several times larger).
+ */
+#define BDS_HINT "handle_aiocb_rw"
 #define AIO_HINT "handle_aiocb_rw"
 #define NAME_MAX_READ 4096
 

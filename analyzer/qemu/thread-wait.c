@@ -286,7 +286,8 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 	static const char *const vars[] = { "aiocb", "opaque", "arg" };
 	uint64_t aiocb = 0;
 	long worker = ac_backtrace_find_function(bt, "worker_thread");
-	if (worker < 0)
+	/* An idle worker has no request; one between requests has a stale req. */
+	if (worker < 0 || w->kind == AC_WAIT_COND || w->kind == AC_WAIT_SEMAPHORE)
 		return;
 	for (long f = 0; f < worker && !aiocb; f++) {
 		const char *fn = bt->frames[f].function;
@@ -318,8 +319,7 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 			err = ac_object_member_uint(prog, &elem, "arg", &aiocb);
 		ac_error_destroy(err);
 	}
-	/* An idle worker has no request; one between requests has a stale req. */
-	if (!aiocb || w->kind == AC_WAIT_COND || w->kind == AC_WAIT_SEMAPHORE)
+	if (!aiocb)
 		return;
 	struct ac_error *err = ac_posix_aio_decode(prog, aiocb, &w->aio);
 	if (err)
