@@ -34,7 +34,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\nExit codes: 0 complete, 1 partial (something unreadable; what could be\n"
 		"read is shown), 2 fatal (cannot open, not a core, mismatch), 3 a hang\n"
-		"pattern was found (diagnose), 64 usage.\n");
+		"cause named with high confidence (diagnose), 64 usage.\n");
 }
 
 int main(int argc, char **argv)

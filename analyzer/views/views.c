@@ -11,7 +11,8 @@ static const struct ac_view views[] = {
 	  "evidence as 'what = value @address (thread, frame)', the upstream fix,\n"
 	  "the QEMU versions it affects, whether the executable's QEMU release\n"
 	  "already has that fix, and the command that replays it.\n"
-	  "Exit code 3 when a pattern is found, 0 when none.\n",
+	  "Exit code 3 when a hang cause is named with high confidence; 0\n"
+	  "otherwise, and then the wait summary (the tree of `waits`) follows.\n",
 	  ac_view_diagnose, true },
 	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread",
 	  "Every AioContext found (qemu_aio_context, iohandler_ctx, and the ones a\n"

@@ -178,6 +178,9 @@ class StalledRead(TempDirTestCase):
             self.assertEqual(svg.returncode, 0, svg.stderr)
             self.assertIn("<svg", svg.stdout)
         rq.RealQemu.check_gdb_parity(self, exe_path, core)
+        if rq.gdbtest.SCRIPT:                   # --dot too: the same bytes in gdb
+            results, _ = rq.gdbtest.gdb_run([exe_path, core], ["aio-waits --dot"])
+            self.assertEqual(results[0], (dot.stdout, dot.returncode))
 
 
 if __name__ == "__main__":
