@@ -8,13 +8,17 @@
 #include "analysis.h"
 #include "waits.h"
 
-/* Far more than a process has; a hostile core cannot grow the graph past it. */
-#define MAX_NODES 100000
+/*
+ * More than a real process has (64 workers, a few queues of guest
+ * requests); node and edge lookups are linear, so a hostile core's
+ * 100000-element pool list must not make the graph quadratic in it.
+ */
+#define MAX_NODES 10000
 
 static bool grow(void **items, size_t n, size_t size)
 {
 	if (n >= MAX_NODES)
-		return false;
+		return false;      /* ac_waits_build notes the cut */
 	void *bigger = realloc(*items, (n + 1) * size);
 	if (!bigger)
 		return false;
@@ -237,6 +241,8 @@ struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysi
 	add_thread_edges(&w);
 	add_requests(&w, a);
 	add_connections(prog, &w);
+	if (w.n_nodes >= MAX_NODES || w.n_edges >= MAX_NODES)
+		ac_program_note(prog, "wait-for graph cut at %d nodes or edges", MAX_NODES);
 	find_cycle(&w);
 	*ret = w;
 	return NULL;
