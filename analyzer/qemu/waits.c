@@ -101,21 +101,15 @@ static void add_threads(struct ac_program *prog, struct ac_waits *w)
 
 static long block_node(struct ac_waits *w, const struct ac_block_node *b)
 {
+	char in_flight[40] = "";
+	if (b->has_in_flight)
+		snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRIu64, b->in_flight);
 	long at = add_node(w, AC_NODE_BLOCK, b->address, "block",
 			   format("block node \"%s\" (%s) %s%s", b->node_name ? b->node_name : "?",
 				  b->driver ? b->driver : "?", b->filename ? b->filename : "?",
-				  b->has_in_flight ? "" : ""));
-	if (at >= 0) {
+				  in_flight));
+	if (at >= 0)
 		w->nodes[at].block = b;
-		if (b->has_in_flight) {
-			char *more = format("%s, in_flight %" PRIu64, w->nodes[at].label,
-					    b->in_flight);
-			if (more) {
-				free(w->nodes[at].label);
-				w->nodes[at].label = more;
-			}
-		}
-	}
 	return at;
 }
 
