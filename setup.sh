@@ -16,7 +16,7 @@ libdw-dev libelf-dev libcmocka-dev zlib1g-dev liblzma-dev libzstd-dev libdebugin
 elfutils gdb gdb-multiarch python3 gzip xz-utils zstd util-linux \
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user debuginfod hyperfine time \
 dpkg-dev libglib2.0-dev libpixman-1-dev libfdt-dev python3-venv flex bison \
-make patch python3-docutils"
+make patch python3-docutils graphviz"
 
 install_packages() {
 	echo "== installing Debian packages" >&2

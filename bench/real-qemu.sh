@@ -20,7 +20,7 @@
 # ptrace rights over its own children.
 #
 # The hang is real: qemu-io -f raw -c 'read 0 1M' DISK runs under gdb with
-# tests/qemu/inject-lost-completion.gdb, which makes the pool worker skip
+# fixtures/inject/inject-lost-completion.gdb, which makes the pool worker skip
 # the schedule of the completion BH and detaches; qemu-io then sleeps
 # forever, gcore takes its core and it is killed. Commands compared on each
 # core (EXE is that version's qemu-io):
@@ -81,7 +81,7 @@ else
 	die "readelf or eu-readelf is needed"
 fi
 script=$here/seed003.gdb
-inject=$top/tests/qemu/inject-lost-completion.gdb
+inject=$top/fixtures/inject/inject-lost-completion.gdb
 build_qemu=$top/tests/qemu/build-qemu.sh
 for f in "$script" "$inject"; do
 	[ -r "$f" ] || die "no $f"

@@ -35,8 +35,8 @@ static void usage(FILE *out)
 		"  --version        the version\n"
 		"\nExit codes: 0 complete, 1 partial (something unreadable: truncated core,\n"
 		"missing debuginfo, not a QEMU process; what could be read is shown), 2\n"
-		"fatal (cannot open, not a core, mismatch), 3 a hang pattern was found\n"
-		"(diagnose), 64 usage.\n");
+		"fatal (cannot open, not a core, mismatch), 3 a hang cause named with\n"
+		"high confidence (diagnose), 64 usage.\n");
 }
 
 /* The verb's entry point: a view's, or one of the table above. */

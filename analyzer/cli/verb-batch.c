@@ -213,7 +213,7 @@ static void analyse(const struct ac_target_config *base, const char *path, FILE 
 		ac_json_string(&j, err->message);
 		ac_error_destroy(err);
 	} else {
-		code = findings.n ? AC_EXIT_FOUND
+		code = ac_findings_hang_named(&findings) ? AC_EXIT_FOUND
 		       : (prog->n_notes || ac_target_warning_count(prog->target)) ? AC_EXIT_PARTIAL
 		       : AC_EXIT_OK;
 		char *sig = ac_diagnose_signature(&a, &findings);

@@ -35,6 +35,7 @@ int ac_verb_view(int argc, char **argv)
 		AC_CLI_TARGET_LONG_OPTIONS,
 		{ "ctx", required_argument, NULL, 0x200 },
 		{ "bt", no_argument, NULL, 0x201 },
+		{ "dot", no_argument, NULL, 0x202 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -52,6 +53,8 @@ int ac_verb_view(int argc, char **argv)
 				return AC_EXIT_USAGE;
 		} else if (opt == 0x201) {
 			vopts.backtraces = true;
+		} else if (opt == 0x202) {
+			vopts.dot = true;
 		} else if (opt == 'h') {
 			help(stdout, view);
 			return AC_EXIT_OK;

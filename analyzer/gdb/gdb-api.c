@@ -106,6 +106,8 @@ static int parse_options(const struct ac_view *view, int argc,
 			if (ac_view_refuse_option(view->name, "--bt", err))
 				return AC_EXIT_USAGE;
 			opts->backtraces = true;
+		} else if (!strcmp(arg, "--dot")) {
+			opts->dot = true;
 		} else if (!strcmp(arg, "--ctx") || !strncmp(arg, "--ctx=", 6)) {
 			const char *value = arg[5] == '=' ? arg + 6 : NULL;
 			if (!value) {

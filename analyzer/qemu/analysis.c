@@ -37,6 +37,11 @@ struct ac_error *ac_analysis_build(struct ac_program *prog, struct ac_analysis *
 	err = ac_nbd_clients_find(prog, &a.nbd);
 	if (err)
 		ac_program_note_error(prog, err, "NBD clients");
+	err = ac_waits_build(prog, &a, &a.waits);
+	if (err) {
+		ac_analysis_deinit(&a);
+		return err;
+	}
 	*ret = a;
 	return NULL;
 }
@@ -53,6 +58,7 @@ void ac_analysis_deinit(struct ac_analysis *a)
 	free(a->pools);
 	ac_event_list_deinit(&a->events);
 	ac_nbd_client_list_deinit(&a->nbd);
+	ac_waits_deinit(&a->waits);
 	ac_context_list_deinit(&a->contexts);
 	*a = (struct ac_analysis){ 0 };
 }

@@ -12,6 +12,7 @@
 #include "nbd-client.h"
 #include "qemu-event.h"
 #include "thread-pool.h"
+#include "waits.h"
 
 struct ac_analysis {
 	struct ac_context_list contexts;
@@ -19,6 +20,7 @@ struct ac_analysis {
 	struct ac_thread_pool *pools;      /* [i].address == 0: no pool */
 	struct ac_event_list events;
 	struct ac_nbd_client_list nbd;     /* NBD client nodes */
+	struct ac_waits waits;             /* the wait-for graph */
 };
 
 struct ac_error *ac_analysis_build(struct ac_program *prog,

@@ -17,6 +17,9 @@
 #include "coroutine.h"
 #include "qemu-event.h"
 #include "nbd-client.h"
+#include "block-node.h"
+#include "thread-wait.h"
+#include "waits.h"
 #include "analysis.h"
 
 #endif

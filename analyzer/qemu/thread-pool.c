@@ -6,41 +6,11 @@
 
 #include "util/util.h"
 #include "dwarf/dwarf.h"
+#include "block-node.h"
 #include "thread-pool.h"
 
 /* A function of util/thread-pool.c in every generation: its CU has the types. */
 #define POOL_HINT "thread_pool_completion_bh"
-
-/*
- * QEMU_AIO_* are #defines in block/raw-aio.h, absent from DWARF: the
- * values have been stable since they were introduced.
- */
-enum {
-	QEMU_AIO_READ = 0x0001,
-	QEMU_AIO_WRITE = 0x0002,
-	QEMU_AIO_IOCTL = 0x0004,
-	QEMU_AIO_FLUSH = 0x0008,
-	QEMU_AIO_DISCARD = 0x0010,
-	QEMU_AIO_WRITE_ZEROES = 0x0020,
-	QEMU_AIO_COPY_RANGE = 0x0040,
-	QEMU_AIO_TRUNCATE = 0x0080,
-	QEMU_AIO_TYPE_MASK = 0x00ff,
-};
-
-static const char *kind_from_aio_type(uint64_t type)
-{
-	switch (type & QEMU_AIO_TYPE_MASK) {
-	case QEMU_AIO_READ: return "read";
-	case QEMU_AIO_WRITE: return "write";
-	case QEMU_AIO_IOCTL: return "ioctl";
-	case QEMU_AIO_FLUSH: return "flush";
-	case QEMU_AIO_DISCARD: return "discard";
-	case QEMU_AIO_WRITE_ZEROES: return "write-zeroes";
-	case QEMU_AIO_COPY_RANGE: return "copy-range";
-	case QEMU_AIO_TRUNCATE: return "truncate";
-	}
-	return "other";
-}
 
 /* The request's kind from func, and for read/write from arg's aio_type. */
 static const char *request_kind(struct ac_program *prog, const char *func, uint64_t arg)
@@ -70,7 +40,7 @@ static const char *request_kind(struct ac_program *prog, const char *func, uint6
 		ac_error_destroy(err);
 		return "read/write";
 	}
-	return kind_from_aio_type(type);
+	return ac_posix_aio_kind(type);
 }
 
 static char *symbol(struct ac_program *prog, uint64_t address)

@@ -15,6 +15,7 @@ static ac_rule_fn *const rules[] = {
 	ac_rule_bql_poll_cycle,
 	ac_rule_event_lost_wakeup,
 	ac_rule_remote_not_answering,
+	ac_rule_io_stalled,
 };
 
 static int by_confidence(const void *a, const void *b)

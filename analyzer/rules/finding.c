@@ -92,3 +92,11 @@ void ac_findings_deinit(struct ac_findings *findings)
 	ac_strings_free(&findings->checked, &findings->n_checked);
 	*findings = (struct ac_findings){ 0 };
 }
+
+bool ac_findings_hang_named(const struct ac_findings *findings)
+{
+	for (size_t i = 0; i < findings->n; i++)
+		if (findings->items[i].confidence == AC_CONFIDENCE_HIGH)
+			return true;
+	return false;
+}

@@ -60,5 +60,7 @@ void ac_finding_evidence(struct ac_finding *finding, const char *what,
 void ac_findings_checked(struct ac_findings *findings, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ac_findings_deinit(struct ac_findings *findings);
+/* A hang cause named with high confidence: what exit code 3 means. */
+bool ac_findings_hang_named(const struct ac_findings *findings);
 
 #endif

@@ -21,7 +21,9 @@ struct ac_pattern {
 	/* First upstream release with fix_commit; NULL if there is no fix. */
 	const struct ac_qemu_release *fixed_in;
 	const char *mechanism;    /* one sentence */
-	bool no_replay;           /* no runtime variant: `aiocore reproduce` lacks it */
+	/* What to look at next when it is not a QEMU bug; NULL otherwise. */
+	const char *next_step;
+	bool no_reproduce;        /* the runtime cannot replay it */
 };
 
 const struct ac_pattern *ac_pattern_find(const char *id);

@@ -18,6 +18,7 @@
 #include "target-types.h"
 #include "backtrace.h"
 #include "jmpbuf.h"
+#include "syscall.h"
 
 
 

@@ -72,7 +72,9 @@ static void finding_text(FILE *out, const struct ac_finding *f, bool first,
 		fprintf(out, "  Upstream:     %s\n", p->fix_title);
 	fprintf(out, "  Affects:      %s\n", p->affected);
 	fix_in_build_text(out, p, version);
-	if (p->no_replay)
+	if (p->next_step)
+		fprintf(out, "  Next step:    %s\n", p->next_step);
+	if (p->no_reproduce)
 		fprintf(out, "  Replay:       none in the runtime; see the page's \"How to reproduce\"\n");
 	else
 		fprintf(out, "  Replay:       aiocore reproduce %s\n", p->id);
@@ -119,8 +121,10 @@ static void finding_json(struct ac_json *j, const struct ac_finding *f,
 	ac_json_field_string(j, "affected", p->affected);
 	ac_json_field_bool_opt(j, "fix_in_build", state != FIX_UNKNOWN,
 			       state == FIX_IN_BUILD);
+	if (p->next_step)
+		ac_json_field_string(j, "next_step", p->next_step);
 	snprintf(text, sizeof(text), "aiocore reproduce %s", p->id);
-	ac_json_field_string(j, "reproduce", p->no_replay ? NULL : text);
+	ac_json_field_string(j, "reproduce", p->no_reproduce ? NULL : text);
 	snprintf(text, sizeof(text), "docs/patterns/%s.md", p->id);
 	ac_json_field_string(j, "doc", text);
 	ac_json_object_end(j);
@@ -135,7 +139,7 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 	struct ac_error *err = ac_diagnose(prog, &a, &findings);
 	if (err)
 		return err;
-	*result = findings.n ? AC_VIEW_FOUND : AC_VIEW_OK;
+	*result = ac_findings_hang_named(&findings) ? AC_VIEW_FOUND : AC_VIEW_OK;
 	/* Unknown (not QEMU, the reference runtime, no file) is no error. */
 	struct ac_qemu_version version_buf, *version = &version_buf;
 	err = ac_qemu_version_read(prog->target, &version_buf);
@@ -191,8 +195,15 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		fputc('\n', out);
 		if (!findings.n)
 			fprintf(out, "VERDICT: no known hang pattern\n\n");
+
 		for (size_t i = 0; i < findings.n; i++)
 			finding_text(out, &findings.items[i], i == 0, version);
+		/* No cause named for sure: what waits on what is the answer. */
+		if (!ac_findings_hang_named(&findings)) {
+			fprintf(out, "Waits:\n");
+			ac_view_waits_text(&a.waits, out);
+			fputc('\n', out);
+		}
 		fprintf(out, "Checked %zu AioContext%s, %zu BH%s, %zu thread pool%s (%zu request%s):\n",
 			a.contexts.n, a.contexts.n == 1 ? "" : "s", n_bhs, n_bhs == 1 ? "" : "s",
 			n_pools, n_pools == 1 ? "" : "s", n_requests, n_requests == 1 ? "" : "s");

@@ -33,12 +33,14 @@ struct ac_view_options {
 	bool has_ctx;            /* --ctx ADDR: only this AioContext */
 	uint64_t ctx;
 	bool backtraces;         /* --bt: coroutine backtraces */
+	bool dot;                /* --dot: Graphviz (waits) */
 };
 
 /* --help lines for the view options, in the CLI and in gdb. */
 #define AC_VIEW_OPTIONS_HELP                                                     \
 	"  --ctx ADDR        only the AioContext at ADDR\n"                     \
-	"  --bt              backtraces of suspended coroutines (coroutines)\n"
+	"  --bt              backtraces of suspended coroutines (coroutines)\n"   \
+	"  --dot             Graphviz dot of the wait-for graph (waits)\n"
 
 /* What a view found, for the exit code. */
 enum ac_view_result {
@@ -75,6 +77,11 @@ ac_view_fn ac_view_thread_pool;
 ac_view_fn ac_view_events;
 ac_view_fn ac_view_coroutines;
 ac_view_fn ac_view_diagnose;
+ac_view_fn ac_view_waits;
+
+struct ac_waits;
+/* The wait-for tree as `aiocore waits` prints it (also diagnose's summary). */
+void ac_view_waits_text(const struct ac_waits *waits, FILE *out);
 
 /*
  * Notes the program collected (unreadable memory, ...) after the view's own

@@ -11,7 +11,8 @@ static const struct ac_view views[] = {
 	  "evidence as 'what = value @address (thread, frame)', the upstream fix,\n"
 	  "the QEMU versions it affects, whether the executable's QEMU release\n"
 	  "already has that fix, and the command that replays it.\n"
-	  "Exit code 3 when a pattern is found, 0 when none.\n",
+	  "Exit code 3 when a hang cause is named with high confidence; 0\n"
+	  "otherwise, and then the wait summary (the tree of `waits`) follows.\n",
 	  ac_view_diagnose, true },
 	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread",
 	  "Every AioContext found (qemu_aio_context, iohandler_ctx, and the ones a\n"
@@ -39,6 +40,14 @@ static const struct ac_view views[] = {
 	  "completion callback, and the chain from common.opaque to the waiting\n"
 	  "coroutine and its entry point.\n",
 	  ac_view_thread_pool, false },
+	{ "waits", "the wait-for graph: who waits on whom, down to what does not answer",
+	  "The wait-for graph of the whole process: what each thread is blocked in\n"
+	  "(a QemuMutex and its owner, a QemuCond/QemuEvent/QemuSemaphore, a poll,\n"
+	  "an I/O syscall with its fd, offset and length), the coroutines waiting on\n"
+	  "thread-pool requests, the worker running each request and the block node\n"
+	  "(file) it reads.  Text: one tree per chain; --json: nodes and edges;\n"
+	  "--dot: Graphviz.  A wait cycle is printed first (a deadlock).\n",
+	  ac_view_waits, true },
 };
 
 const struct ac_view *ac_view_find(const char *name)
@@ -59,7 +68,7 @@ struct ac_error *ac_view_run(const struct ac_view *view, struct ac_program *prog
 			     enum ac_view_result *result)
 {
 	struct ac_error *err = view->run(prog, opts, out, result);
-	if (!err && !opts->json)
+	if (!err && !opts->json && !opts->dot)
 		ac_view_print_notes(prog, out);
 	return err;
 }

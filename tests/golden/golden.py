@@ -34,6 +34,7 @@ VIEWS = (
     ("events", ["events"]),
     ("coroutines-bt", ["coroutines", "--bt"]),
     ("threads", ["threads"]),
+    ("waits", ["waits"]),
 )
 JSON_VIEW = ("diagnose-json", ["diagnose", "--json"])
 # diagnose: 3 = a hang pattern found; every other view: 0 = complete.

@@ -208,15 +208,18 @@ class RealQemu(TempDirTestCase):
                 break
         self.assertIsNotNone(core, "convert always finished before gcore")
         code, diag = self.diagnose(core)
-        # No high-confidence finding.  gcore stops threads one by one: a
-        # worker may kick the eventfd after the main thread was captured,
-        # which looks like lost-notify with notified true (medium).
+        # No high-confidence finding, so exit 0.  gcore stops threads one by
+        # one: a worker may kick the eventfd after the main thread was
+        # captured, which looks like lost-notify with notified true
+        # (medium); workers caught in pread64 are io-stalled (medium): one
+        # core cannot tell a busy convert from a stalled one.
+        self.assertEqual(code, 0, diag["findings"])
         for f in diag["findings"]:
-            self.assertEqual((f["id"], f["confidence"]), ("lost-notify", "medium"), f)
-            self.assertTrue(self.evidence(f, "AioContext.notified")[0]["value"]
-                            .startswith("true"), f)
-        if not diag["findings"]:
-            self.assertEqual(code, 0)
+            self.assertEqual(f["confidence"], "medium", f)
+            self.assertIn(f["id"], ("lost-notify", "io-stalled"), f)
+            if f["id"] == "lost-notify":
+                self.assertTrue(self.evidence(f, "AioContext.notified")[0]["value"]
+                                .startswith("true"), f)
 
         ctxs = view_json("ctx", core)["contexts"]
         roles = {c["role"]: c for c in ctxs}

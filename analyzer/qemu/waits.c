@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "waits.h"
+
+/*
+ * More than a real process has (64 workers, a few queues of guest
+ * requests); node and edge lookups are linear, so a hostile core's
+ * 100000-element pool list must not make the graph quadratic in it.
+ */
+#define MAX_NODES 10000
+
+static bool grow(void **items, size_t n, size_t size)
+{
+	if (n >= MAX_NODES)
+		return false;      /* ac_waits_build notes the cut */
+	void *bigger = realloc(*items, (n + 1) * size);
+	if (!bigger)
+		return false;
+	*items = bigger;
+	return true;
+}
+
+static long find_node(const struct ac_waits *w, enum ac_wait_node_type type, uint64_t address)
+{
+	for (size_t i = 0; i < w->n_nodes; i++)
+		if (w->nodes[i].type == type && w->nodes[i].address == address)
+			return (long)i;
+	return -1;
+}
+
+/* The node of (type, address), added with label (malloc'd, taken) if new. */
+static long add_node(struct ac_waits *w, enum ac_wait_node_type type, uint64_t address,
+		     const char *prefix, char *label)
+{
+	long at = find_node(w, type, address);
+	if (at >= 0 || !grow((void **)&w->nodes, w->n_nodes, sizeof(*w->nodes))) {
+		free(label);
+		return at;
+	}
+	struct ac_wait_node *n = &w->nodes[w->n_nodes];
+	*n = (struct ac_wait_node){ .type = type, .address = address, .label = label };
+	if (asprintf(&n->id, "%s:0x%" PRIx64, prefix, address) < 0)
+		n->id = NULL;
+	return (long)w->n_nodes++;
+}
+
+static void add_edge(struct ac_waits *w, long from, long to, const char *label)
+{
+	if (from < 0 || to < 0)
+		return;
+	for (size_t i = 0; i < w->n_edges; i++)
+		if (w->edges[i].from == (size_t)from && w->edges[i].to == (size_t)to)
+			return;
+	if (!grow((void **)&w->edges, w->n_edges, sizeof(*w->edges)))
+		return;
+	w->edges[w->n_edges++] = (struct ac_wait_edge){ (size_t)from, (size_t)to, label };
+}
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static void add_threads(struct ac_program *prog, struct ac_waits *w)
+{
+	for (size_t i = 0; i < w->threads.n; i++) {
+		const struct ac_thread_wait *t = &w->threads.items[i];
+		const struct ac_thread *thread = ac_target_thread(prog->target, i);
+		char text[256];
+		ac_thread_wait_text(t, text, sizeof(text));
+		long at = add_node(w, AC_NODE_THREAD, (uint64_t)i, "thread",
+				   format("thread %d%s%s%s: %s%s%s%s", t->tid,
+					  thread && thread->name[0] ? " \"" : "",
+					  thread ? thread->name : "",
+					  thread && thread->name[0] ? "\"" : "", text,
+					  t->frame_text ? " (" : "",
+					  t->frame_text ? t->frame_text : "",
+					  t->frame_text ? ")" : ""));
+		if (at < 0)
+			continue;
+		struct ac_wait_node *n = &w->nodes[at];
+		n->tid = t->tid;
+		n->wait = t;
+		free(n->id);
+		n->id = format("thread:%d", t->tid);
+	}
+}
+
+static long block_node(struct ac_waits *w, const struct ac_block_node *b)
+{
+	char in_flight[40] = "";
+	if (b->has_in_flight)
+		snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRIu64, b->in_flight);
+	long at = add_node(w, AC_NODE_BLOCK, b->address, "block",
+			   format("block node \"%s\" (%s) %s%s", b->node_name ? b->node_name : "?",
+				  b->driver ? b->driver : "?", b->filename ? b->filename : "?",
+				  in_flight));
+	if (at >= 0)
+		w->nodes[at].block = b;
+	return at;
+}
+
+/* Locks and I/O: thread -> mutex -> owner thread, thread -> block node. */
+static void add_thread_edges(struct ac_waits *w)
+{
+	for (size_t i = 0; i < w->threads.n; i++) {
+		const struct ac_thread_wait *t = &w->threads.items[i];
+		if (t->kind == AC_WAIT_MUTEX && t->object) {
+			long lock = add_node(w, AC_NODE_LOCK, t->object, "lock",
+					     format("QemuMutex%s%s 0x%" PRIx64,
+						    t->object_name ? " " : "",
+						    t->object_name ? t->object_name : "", t->object));
+			add_edge(w, (long)i, lock, "waits for");
+			for (size_t o = 0; t->has_owner && t->owner_tid && o < w->threads.n; o++)
+				if (w->threads.items[o].tid == t->owner_tid)
+					add_edge(w, lock, (long)o, "held by");
+		}
+		if (t->aio.node.address && (t->kind == AC_WAIT_IO || t->kind == AC_WAIT_NONE))
+			add_edge(w, (long)i, block_node(w, &t->aio.node),
+				 t->kind == AC_WAIT_IO ? "in I/O on" : "runs a request on");
+	}
+}
+
+/* coroutine -> request -> the worker running it. */
+static void add_requests(struct ac_waits *w, const struct ac_analysis *a)
+{
+	for (size_t c = 0; c < a->contexts.n; c++) {
+		const struct ac_thread_pool *p = &a->pools[c];
+		for (size_t r = 0; p->address && r < p->n_elements; r++) {
+			const struct ac_pool_element *e = &p->elements[r];
+			if (e->problem)
+				continue;
+			long req = add_node(w, AC_NODE_REQUEST, e->address, "request",
+					    format("%s request 0x%" PRIx64 " %s (%s 0x%" PRIx64 ")",
+						   e->kind, e->address,
+						   e->state_name ? e->state_name : "?", p->type_name,
+						   p->address));
+			if (req < 0)
+				continue;
+			w->nodes[req].request = e;
+			if (e->coroutine) {
+				long co = add_node(w, AC_NODE_COROUTINE, e->coroutine, "coroutine",
+						   format("coroutine 0x%" PRIx64 " (%s)", e->coroutine,
+							  e->co_entry_name ? e->co_entry_name : "?"));
+				add_edge(w, co, req, "waits for");
+			}
+			/* Done: the pool's completion BH, run by the context's home thread, completes it. */
+			const struct ac_aio_context *ctx = &a->contexts.items[c];
+			if (e->done && ctx->home_tid && ctx->home_thread_index < w->threads.n)
+				add_edge(w, req, (long)ctx->home_thread_index, "completed by");
+			for (size_t t = 0; e->active && t < w->threads.n; t++)
+				if (w->threads.items[t].aio.address &&
+				    w->threads.items[t].aio.address == e->arg)
+					add_edge(w, req, (long)t, "served by");
+		}
+	}
+}
+
+/* NBD client connections (task B's decoder) will become nodes here. */
+static void add_connections(struct ac_program *prog, struct ac_waits *w)
+{
+	(void)prog;
+	(void)w;
+}
+
+/* Depth-first, iterative and bounded: the first back edge is a cycle. */
+static void find_cycle(struct ac_waits *w)
+{
+	size_t n = w->n_nodes;
+	unsigned char *color = calloc(n ? n : 1, 1);   /* 0 new, 1 on path, 2 done */
+	size_t *stack = calloc(n ? n : 1, sizeof(*stack));
+	size_t *next_edge = calloc(n ? n : 1, sizeof(*next_edge));
+	if (!color || !stack || !next_edge)
+		goto out;
+	for (size_t root = 0; root < n && !w->cycle; root++) {
+		if (color[root])
+			continue;
+		size_t depth = 0;
+		stack[depth++] = root;
+		color[root] = 1;
+		while (depth && !w->cycle) {
+			size_t v = stack[depth - 1];
+			size_t e = next_edge[v];
+			while (e < w->n_edges && w->edges[e].from != v)
+				e++;
+			if (e == w->n_edges) {
+				color[v] = 2;
+				depth--;
+				continue;
+			}
+			next_edge[v] = e + 1;
+			size_t to = w->edges[e].to;
+			if (color[to] == 1) {
+				size_t from = 0;
+				while (stack[from] != to)
+					from++;
+				w->cycle = malloc((depth - from) * sizeof(*w->cycle));
+				if (w->cycle) {
+					memcpy(w->cycle, stack + from, (depth - from) * sizeof(*w->cycle));
+					w->n_cycle = depth - from;
+				}
+			} else if (!color[to] && depth < n) {
+				color[to] = 1;
+				stack[depth++] = to;
+			}
+		}
+	}
+out:
+	free(color);
+	free(stack);
+	free(next_edge);
+}
+
+struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysis *a,
+				struct ac_waits *ret)
+{
+	struct ac_waits w = { 0 };
+	struct ac_error *err = ac_thread_waits_decode(prog, &w.threads);
+	if (err)
+		return err;
+	add_threads(prog, &w);
+	add_thread_edges(&w);
+	add_requests(&w, a);
+	add_connections(prog, &w);
+	if (w.n_nodes >= MAX_NODES || w.n_edges >= MAX_NODES)
+		ac_program_note(prog, "wait-for graph cut at %d nodes or edges", MAX_NODES);
+	find_cycle(&w);
+	*ret = w;
+	return NULL;
+}
+
+void ac_waits_deinit(struct ac_waits *w)
+{
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		free(w->nodes[i].id);
+		free(w->nodes[i].label);
+	}
+	free(w->nodes);
+	free(w->edges);
+	free(w->cycle);
+	ac_thread_waits_deinit(&w->threads);
+	*w = (struct ac_waits){ 0 };
+}
+
+size_t ac_waits_in_degree(const struct ac_waits *w, size_t node)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < w->n_edges; i++)
+		n += w->edges[i].to == node;
+	return n;
+}
+
+size_t ac_waits_out_degree(const struct ac_waits *w, size_t node)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < w->n_edges; i++)
+		n += w->edges[i].from == node;
+	return n;
+}
+
+size_t ac_waits_waiters(const struct ac_waits *w, size_t node, size_t *path, size_t max)
+{
+	size_t n = 0;
+	for (size_t at = node; n < max;) {
+		size_t e = 0;
+		while (e < w->n_edges && w->edges[e].to != at)
+			e++;
+		if (e == w->n_edges)
+			break;
+		at = w->edges[e].from;
+		for (size_t k = 0; k < n; k++)
+			if (path[k] == at)
+				return n;          /* a cycle: stop where it closes */
+		if (at == node)
+			break;
+		path[n++] = at;
+	}
+	return n;
+}
+
+size_t ac_waits_thread_node(const struct ac_waits *w, size_t thread_index)
+{
+	(void)w;
+	return thread_index;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The wait-for graph of the whole process.  Nodes: threads (what each is
+ * blocked in, thread-wait.h), coroutines, thread-pool requests, QemuMutexes
+ * with their owners (the BQL among them) and block nodes.  Edges: who
+ * waits on whom.  Following them from a root (nothing waits on it) ends at
+ * the answer: a syscall on a named file that has not returned, a lock whose
+ * owner is itself waiting (a cycle: a deadlock), a request no worker runs.
+ * Built once per analysis, bounded; a cycle is found, not followed.
+ */
+#ifndef AIOCORE_WAITS_H
+#define AIOCORE_WAITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dwarf/dwarf.h"
+#include "thread-pool.h"
+#include "thread-wait.h"
+
+enum ac_wait_node_type {
+	AC_NODE_THREAD,
+	AC_NODE_COROUTINE,
+	AC_NODE_REQUEST,         /* a thread-pool element */
+	AC_NODE_LOCK,            /* a QemuMutex (the BQL too) */
+	AC_NODE_BLOCK,           /* a BlockDriverState */
+	/* NBD client connections (qemu/nbd-client.h): add_connections() in
+	 * waits.c is where they become nodes, with their coroutines. */
+	AC_NODE_CONNECTION,
+};
+
+struct ac_wait_node {
+	enum ac_wait_node_type type;
+	uint64_t address;        /* the object; a thread's is 0 */
+	pid_t tid;               /* thread nodes */
+	char *id;                /* "thread:1234", "request:0x..." (stable, for JSON/dot) */
+	char *label;             /* one line for people */
+	const struct ac_thread_wait *wait;       /* thread nodes */
+	const struct ac_pool_element *request;   /* request nodes */
+	const struct ac_block_node *block;       /* block nodes */
+};
+
+struct ac_wait_edge {
+	size_t from, to;         /* node indexes: `from` waits on `to` */
+	const char *label;       /* "waits for", "served by", ... (static) */
+};
+
+struct ac_waits {
+	struct ac_thread_waits threads;   /* [i]: thread index i */
+	struct ac_wait_node *nodes;
+	size_t n_nodes;
+	struct ac_wait_edge *edges;
+	size_t n_edges;
+	size_t *cycle;           /* a wait cycle (node indexes), NULL if none */
+	size_t n_cycle;
+};
+
+struct ac_analysis;
+
+/* The graph of a program whose analysis (contexts, pools) is decoded. */
+struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysis *a,
+				struct ac_waits *ret);
+void ac_waits_deinit(struct ac_waits *waits);
+
+/* How many edges end / start at node i. */
+size_t ac_waits_in_degree(const struct ac_waits *waits, size_t node);
+size_t ac_waits_out_degree(const struct ac_waits *waits, size_t node);
+/*
+ * The chain of waiters above node i, nearest first (who waits on it, who
+ * waits on that, ...): up to max node indexes into path; returns the count.
+ */
+size_t ac_waits_waiters(const struct ac_waits *waits, size_t node, size_t *path, size_t max);
+/* Thread node of thread index i. */
+size_t ac_waits_thread_node(const struct ac_waits *waits, size_t thread_index);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * io-stalled: a thread sits in a read/write/flush system call on a file
+ * that has not returned, and requests, coroutines and the operation above
+ * them wait for it.  The leaf of the wait-for graph names the file (from
+ * the request's block node: a core has no fd table), the fd, offset and
+ * length.  One core cannot tell stalled from slow: medium confidence.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rule.h"
+
+/* Chains longer than this are cut: coroutine, request, worker, job, ... */
+#define MAX_WAITERS 16
+
+/* File I/O, not an eventfd or a socket: an offset call, a flush, or a pool request. */
+static bool is_file_io(const struct ac_thread_wait *t)
+{
+	static const char *const calls[] = {
+		"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+		"fsync", "fdatasync", "io_submit", "fallocate",
+	};
+	if (t->kind != AC_WAIT_IO)
+		return false;
+	if (t->aio.address)
+		return true;
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!strcmp(t->io_call, calls[i]))
+			return true;
+	return false;
+}
+
+static const char *node_what(enum ac_wait_node_type type)
+{
+	switch (type) {
+	case AC_NODE_THREAD: return "waiting thread";
+	case AC_NODE_COROUTINE: return "waiting coroutine";
+	case AC_NODE_REQUEST: return "waiting request";
+	case AC_NODE_LOCK: return "waiting on lock";
+	case AC_NODE_BLOCK: return "block node";
+	case AC_NODE_CONNECTION: return "connection";
+	}
+	return "waiter";
+}
+
+static void report(struct ac_program *prog, const struct ac_waits *w, size_t index,
+		   struct ac_findings *findings)
+{
+	const struct ac_thread_wait *t = &w->threads.items[index];
+	const struct ac_block_node *b = t->aio.node.address ? &t->aio.node : NULL;
+	const char *file = b && b->filename && b->filename[0] ? b->filename : NULL;
+	char text[256], where[320] = "";
+	ac_thread_wait_text(t, text, sizeof(text));
+	if (file)
+		snprintf(where, sizeof(where), " of %s", file);
+	struct ac_finding *f = ac_findings_add(
+		findings, "io-stalled", AC_CONFIDENCE_MEDIUM,
+		"%s%s: %s in thread %d, in flight; a single core cannot tell stalled from slow",
+		t->aio.address ? t->aio.kind : t->io_call, where, text, t->tid);
+	if (!f)
+		return;
+	ac_finding_evidence(f, "system call", false, 0, t->tid, t->frame_text, "%s (from %s)",
+			    text, t->args_from ? t->args_from : "?");
+	if (t->aio.address)
+		ac_finding_evidence(f, "RawPosixAIOData", true, t->aio.address, 0, NULL,
+				    "%s fd %" PRId64 " offset %" PRId64 " length %" PRIu64,
+				    t->aio.kind, t->aio.fd, t->aio.offset, t->aio.length);
+	if (b)
+		ac_finding_evidence(f, "file", true, b->address, 0, NULL,
+				    "%s (block node \"%s\", driver %s%s%" PRIu64 ")",
+				    file ? file : "?", b->node_name ? b->node_name : "?",
+				    b->driver ? b->driver : "?",
+				    b->has_in_flight ? ", in_flight " : "", b->in_flight);
+	size_t path[MAX_WAITERS];
+	size_t n = ac_waits_waiters(w, ac_waits_thread_node(w, index), path, MAX_WAITERS);
+	for (size_t i = 0; i < n; i++) {
+		const struct ac_wait_node *node = &w->nodes[path[i]];
+		ac_finding_evidence(f, node_what(node->type), node->type != AC_NODE_THREAD,
+				    node->address, node->tid, NULL, "%s", node->label);
+	}
+	(void)prog;
+}
+
+void ac_rule_io_stalled(struct ac_program *prog, const struct ac_analysis *a,
+			struct ac_findings *findings)
+{
+	size_t found = 0;
+	for (size_t i = 0; i < a->waits.threads.n; i++)
+		if (is_file_io(&a->waits.threads.items[i])) {
+			report(prog, &a->waits, i, findings);
+			found++;
+		}
+	if (!found)
+		ac_findings_checked(findings, "io-stalled: no thread in a file I/O system call");
+}
