@@ -22,6 +22,8 @@
 enum {
 	PRSTATUS_CURSIG = 12,
 	PRSTATUS_PID = 32,
+	PRSTATUS_UTIME = 48,    /* struct timeval pr_utime, then pr_stime */
+	PRSTATUS_STIME = 64,
 	PRSTATUS_REGS = 112,
 	PRPSINFO_PID = 24,
 	PRPSINFO_FNAME = 40,
@@ -145,6 +147,13 @@ static struct ac_error *add_thread(struct ac_core *core, const uint8_t *desc,
 		t->gregs[r] = load_u64(desc + PRSTATUS_REGS + 8 * r);
 	if (core->arch == AC_ARCH_X86_64)
 		t->tls_base = t->gregs[X86_64_FS_BASE];
+	/* Seconds and microseconds; a hostile note may hold anything. */
+	uint64_t us = load_u64(desc + PRSTATUS_UTIME + 8), ss = load_u64(desc + PRSTATUS_STIME + 8);
+	if (us < 1000000 && ss < 1000000) {
+		t->has_cpu_seconds = true;
+		t->cpu_seconds = (double)load_u64(desc + PRSTATUS_UTIME) + us / 1e6 +
+				 (double)load_u64(desc + PRSTATUS_STIME) + ss / 1e6;
+	}
 	if (core->n_threads == 1) {
 		int16_t sig;
 		memcpy(&sig, desc + PRSTATUS_CURSIG, sizeof(sig));
