@@ -16,6 +16,7 @@
 #include "thread-pool.h"
 #include "coroutine.h"
 #include "qemu-event.h"
+#include "block-node.h"
 #include "analysis.h"
 
 #endif

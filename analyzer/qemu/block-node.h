@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The block graph, minimal and by name: every BlockDriverState on
+ * all_bdrv_states (node name, driver, in_flight, write_gen, its tracked
+ * requests) and every BlockBackend on block_backends (name, root node,
+ * BlockAcctStats nr_ops/nr_bytes per op type).  Fields a generation or the
+ * reference runtime lacks are left unset (has_* false), not errors.
+ */
+#ifndef AIOCORE_BLOCK_NODE_H
+#define AIOCORE_BLOCK_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dwarf/dwarf.h"
+
+/* A BdrvTrackedRequest: one request in flight on a node. */
+struct ac_tracked_request {
+	uint64_t address;
+	int64_t offset;
+	uint64_t bytes;
+	const char *type_name;   /* "BDRV_TRACKED_READ", ... or NULL */
+	uint64_t co;             /* owning coroutine */
+};
+
+struct ac_block_node {
+	uint64_t address;
+	char *name;              /* node_name, else filename; never NULL */
+	char *driver;            /* drv->format_name, or NULL */
+	char *filename;          /* filename, or NULL */
+	char *label;             /* "NAME (DRIVER FILENAME)" for messages */
+	bool has_in_flight, has_write_gen;
+	uint64_t in_flight;
+	uint64_t write_gen;      /* bumped by every completed write */
+	struct ac_tracked_request *requests;
+	size_t n_requests;
+};
+
+/* Accounting op types compared; found by enumerator name. */
+enum ac_acct_op { AC_ACCT_READ, AC_ACCT_WRITE, AC_ACCT_FLUSH, AC_ACCT_N };
+extern const char *const ac_acct_op_names[AC_ACCT_N];  /* "read", ... */
+
+struct ac_block_backend {
+	uint64_t address;
+	char *name;              /* "" for an anonymous backend (qemu-img) */
+	uint64_t root;           /* root node (BlockDriverState), 0 if none */
+	bool has_in_flight, has_stats;
+	uint64_t in_flight;
+	uint64_t nr_ops[AC_ACCT_N];
+	uint64_t nr_bytes[AC_ACCT_N];
+};
+
+struct ac_block_graph {
+	struct ac_block_node *nodes;
+	size_t n_nodes;
+	struct ac_block_backend *backends;
+	size_t n_backends;
+	bool has_nodes, has_backends;   /* the program has the lists at all */
+};
+
+/* Decodes what the program has; unreadable parts become notes. */
+struct ac_error *ac_block_graph_decode(struct ac_program *prog,
+				       struct ac_block_graph *ret);
+void ac_block_graph_deinit(struct ac_block_graph *graph);
+const struct ac_block_node *ac_block_graph_node(const struct ac_block_graph *graph,
+						uint64_t address);
+
+#endif
