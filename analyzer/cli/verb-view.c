@@ -17,9 +17,13 @@ static void help(FILE *out, const struct ac_view *view)
 	fprintf(out,
 		"Usage: aiocore %s [OPTIONS] CORE\n"
 		"       aiocore %s [OPTIONS] --pid PID\n\n%s"
-		"\nOptions:\n" AC_CLI_TARGET_HELP AC_VIEW_OPTIONS_HELP
+		"\nOptions:\n" AC_CLI_TARGET_HELP AC_VIEW_OPTIONS_HELP "%s"
 		"  -h, --help        this text\n",
-		view->name, view->name, view->help);
+		view->name, view->name, view->help,
+		view->run == ac_view_diagnose ?
+		"  --since EARLIER   an earlier core of the same process (gcore, seconds\n"
+		"                    before CORE): no progress on a request in between\n"
+		"                    is a hang (exit 3), progress is not (exit 0)\n" : "");
 }
 
 int ac_verb_view(int argc, char **argv)
@@ -31,11 +35,13 @@ int ac_verb_view(int argc, char **argv)
 		AC_CLI_TARGET_LONG_OPTIONS,
 		{ "ctx", required_argument, NULL, 0x200 },
 		{ "bt", no_argument, NULL, 0x201 },
+		{ "since", required_argument, NULL, 0x202 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct ac_target_options topts = { 0 };
 	struct ac_view_options vopts = { 0 };
+	struct ac_target_config since = { 0 };
 	int exit_code = AC_EXIT_OK, opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -46,6 +52,8 @@ int ac_verb_view(int argc, char **argv)
 				return AC_EXIT_USAGE;
 		} else if (opt == 0x201) {
 			vopts.backtraces = true;
+		} else if (opt == 0x202 && view->run == ac_view_diagnose) {
+			since.core_path = optarg;
 		} else if (opt == 'h') {
 			help(stdout, view);
 			return AC_EXIT_OK;
@@ -65,6 +73,16 @@ int ac_verb_view(int argc, char **argv)
 	}
 	if (n_args == 1)
 		topts.config.core_path = argv[optind];
+	if (since.core_path) {
+		/* The earlier core is found and checked like CORE. */
+		const char *path = since.core_path;
+		since = topts.config;
+		since.core_path = path;
+		since.pid = 0;
+		since.callbacks = NULL;
+		since.main_debuginfo_only = view->main_debuginfo_only;
+		vopts.since = &since;
+	}
 	exit_code = ac_view_run_target(view, &topts.config, &vopts, stdout, stderr);
 	fflush(stdout);
 	return exit_code;

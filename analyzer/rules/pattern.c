@@ -68,6 +68,16 @@ static const struct ac_pattern patterns[] = {
 		.fixed_in = NULL,
 		.mechanism = "aio_co_schedule() queues the coroutine on ctx->scheduled_coroutines and schedules co_schedule_bh; with the BH idle nothing will ever enter the coroutine",
 	},
+	{
+		.id = "no-progress",
+		.title = "no progress between two cores: requests in flight did not move",
+		.fix_commit = NULL,
+		.fix_title = "none by itself: the stalled request names where to look (storage, server, a lost wakeup)",
+		.affected = "any QEMU (diagnose --since EARLIER.core CORE)",
+		.fixed_in = NULL,
+		.mechanism = "the same request, with the same state and arguments, is in flight in both cores of one process taken seconds apart, so whatever should complete it did not run or did not return",
+		.no_replay = true,
+	},
 };
 
 const struct ac_pattern *ac_pattern_find(const char *id)

@@ -7,6 +7,7 @@
 #ifndef AIOCORE_PATTERN_H
 #define AIOCORE_PATTERN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "qemu/qemu.h"
@@ -20,6 +21,7 @@ struct ac_pattern {
 	/* First upstream release with fix_commit; NULL if there is no fix. */
 	const struct ac_qemu_release *fixed_in;
 	const char *mechanism;    /* one sentence */
+	bool no_replay;           /* no `aiocore reproduce` for it */
 };
 
 const struct ac_pattern *ac_pattern_find(const char *id);

@@ -32,6 +32,8 @@ struct ac_view_options {
 	bool has_ctx;            /* --ctx ADDR: only this AioContext */
 	uint64_t ctx;
 	bool backtraces;         /* --bt: coroutine backtraces */
+	/* diagnose --since EARLIER.core: the earlier core, opened like this one. */
+	const struct ac_target_config *since;
 };
 
 /* --help lines for the view options, in the CLI and in gdb. */
