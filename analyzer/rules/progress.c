@@ -291,15 +291,19 @@ static struct ac_error *compare_threads(struct ac_program *ep, struct ac_program
 		if (!lt)
 			continue;
 		n_both++;
-		if (et->has_cpu_seconds && lt->has_cpu_seconds) {
-			has_cpu = true;
-			cpu[0] += et->cpu_seconds;
-			cpu[1] += lt->cpu_seconds;
-		}
 		const struct ac_backtrace *eb = ac_program_backtrace(ep, i), *lb = NULL;
-		for (size_t j = 0; j < ac_target_thread_count(lp->target); j++)
-			if (ac_target_thread(lp->target, j) == lt)
-				lb = ac_program_backtrace(lp, j);
+		for (size_t j = 0; j < ac_target_thread_count(lp->target); j++) {
+			if (ac_target_thread(lp->target, j) != lt)
+				continue;
+			lb = ac_program_backtrace(lp, j);
+			double ec, lc;
+			if (ac_target_thread_cpu_seconds(ep->target, i, &ec) &&
+			    ac_target_thread_cpu_seconds(lp->target, j, &lc)) {
+				has_cpu = true;
+				cpu[0] += ec;
+				cpu[1] += lc;
+			}
+		}
 		if (!eb || !lb || eb->n_frames != lb->n_frames)
 			continue;
 		bool same = true;

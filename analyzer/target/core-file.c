@@ -147,13 +147,16 @@ static struct ac_error *add_thread(struct ac_core *core, const uint8_t *desc,
 		t->gregs[r] = load_u64(desc + PRSTATUS_REGS + 8 * r);
 	if (core->arch == AC_ARCH_X86_64)
 		t->tls_base = t->gregs[X86_64_FS_BASE];
+	double *cpu = realloc(core->cpu_seconds, core->n_threads * sizeof(*cpu));
+	if (!cpu)
+		return &ac_error_no_memory;
+	core->cpu_seconds = cpu;
 	/* Seconds and microseconds; a hostile note may hold anything. */
 	uint64_t us = load_u64(desc + PRSTATUS_UTIME + 8), ss = load_u64(desc + PRSTATUS_STIME + 8);
-	if (us < 1000000 && ss < 1000000) {
-		t->has_cpu_seconds = true;
-		t->cpu_seconds = (double)load_u64(desc + PRSTATUS_UTIME) + us / 1e6 +
-				 (double)load_u64(desc + PRSTATUS_STIME) + ss / 1e6;
-	}
+	cpu[core->n_threads - 1] = us < 1000000 && ss < 1000000
+		? (double)load_u64(desc + PRSTATUS_UTIME) + us / 1e6 +
+		  (double)load_u64(desc + PRSTATUS_STIME) + ss / 1e6
+		: -1;
 	if (core->n_threads == 1) {
 		int16_t sig;
 		memcpy(&sig, desc + PRSTATUS_CURSIG, sizeof(sig));
@@ -367,6 +370,7 @@ void ac_core_destroy(struct ac_core *core)
 	free(core->problems);
 	free(core->segments);
 	free(core->threads);
+	free(core->cpu_seconds);
 	free(core->files);
 	free(core->path);
 	free(core);

@@ -23,9 +23,6 @@ struct ac_thread {
 	uint64_t gregs[AC_MAX_GREGS];
 	unsigned n_gregs;
 	uint64_t tls_base;      /* x86_64 fs_base, aarch64 tpidr_el0; 0 if unknown */
-	/* CPU time used so far (prstatus pr_utime + pr_stime); cores only. */
-	bool has_cpu_seconds;
-	double cpu_seconds;
 };
 
 /*

@@ -727,6 +727,16 @@ const struct ac_error *ac_target_debuginfo_error(const struct ac_target *target)
 	return target->debuginfo_error;
 }
 
+bool ac_target_thread_cpu_seconds(const struct ac_target *target, size_t index,
+				  double *ret)
+{
+	if (!target->core || !target->core->cpu_seconds || index >= target->core->n_threads ||
+	    target->core->cpu_seconds[index] < 0)
+		return false;
+	*ret = target->core->cpu_seconds[index];
+	return true;
+}
+
 double ac_target_capture_time(const struct ac_target *target)
 {
 	return target->capture_time;

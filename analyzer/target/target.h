@@ -109,6 +109,14 @@ bool ac_target_same_source(const struct ac_target *a, const struct ac_target *b)
 /* The main executable's build-id in hex into buf; "" when unknown. */
 void ac_target_main_build_id(struct ac_target *target, char *buf, size_t size);
 
+/*
+ * CPU time thread index used so far (NT_PRSTATUS pr_utime + pr_stime):
+ * false when unknown (live targets; gdb's gcore leaves it 0, which reads
+ * as 0, and kernel cores fill it).
+ */
+bool ac_target_thread_cpu_seconds(const struct ac_target *target, size_t index,
+				  double *ret);
+
 /* Live targets: how long the threads were stopped to read registers. */
 double ac_target_stopped_seconds(const struct ac_target *target);
 
