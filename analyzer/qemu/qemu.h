@@ -17,6 +17,7 @@
 #include "coroutine.h"
 #include "qemu-event.h"
 #include "block-node.h"
+#include "job.h"
 #include "analysis.h"
 
 #endif

@@ -181,6 +181,57 @@ static struct ac_error *compare_tracked(const struct ac_block_graph *eg,
 	return NULL;
 }
 
+/* "JOB_STATUS_RUNNING" -> "running", into buf. */
+static const char *enum_word(const char *name, const char *prefix, char *buf, size_t size)
+{
+	if (!name)
+		return "?";
+	if (!strncmp(name, prefix, strlen(prefix)))
+		name += strlen(prefix);
+	size_t i = 0;
+	for (; name[i] && i + 1 < size; i++)
+		buf[i] = name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i];
+	buf[i] = 0;
+	return buf;
+}
+
+/* Jobs: a running job whose progress did not move is stalled. */
+static struct ac_error *compare_jobs(const struct ac_job_list *ej, const struct ac_job_list *lj,
+				     struct ac_progress *p, struct item **items, size_t *n)
+{
+	struct ac_error *err = NULL;
+	for (size_t i = 0; i < ej->n && !err; i++) {
+		const struct ac_job *e = &ej->items[i], *l = NULL;
+		for (size_t j = 0; j < lj->n; j++)
+			if (lj->items[j].address == e->address && !strcmp(lj->items[j].id, e->id))
+				l = &lj->items[j];
+		char type[32], status[32], what[96], before[64], after[64];
+		enum_word(e->type, "JOB_TYPE_", type, sizeof(type));
+		enum_word(e->status, "JOB_STATUS_", status, sizeof(status));
+		bool running = !strcmp(status, "running") && !e->paused;
+		if (!l) {
+			snprintf(what, sizeof(what), "job %s (%s)", e->id, type);
+			err = add_line(p, true, what, status, "gone");
+			continue;
+		}
+		snprintf(what, sizeof(what), "job %s (%s) progress", e->id, type);
+		snprintf(before, sizeof(before), "%" PRIu64 "/%" PRIu64 " %s", e->current, e->total, status);
+		snprintf(after, sizeof(after), "%" PRIu64 "/%" PRIu64 " %s", l->current, l->total,
+			 enum_word(l->status, "JOB_STATUS_", status, sizeof(status)));
+		bool moved = l->current != e->current;
+		if (l->current > e->current)
+			p->job_progress += l->current - e->current;
+		err = add_line(p, moved, what, before, after);
+		bool still = running && !strcmp(status, "running") && !l->paused;
+		/* Only a stall is an item: a job moving is no request completed. */
+		if (!err && e->has_progress && still && !moved)
+			err = add_item(items, n, "Job", e->address, true,
+				       "job %s (%s, running) at %" PRIu64 " of %" PRIu64,
+				       e->id, type, e->current, e->total);
+	}
+	return err;
+}
+
 static const struct ac_block_backend *find_backend(const struct ac_block_graph *g, uint64_t address)
 {
 	for (size_t i = 0; i < g->n_backends; i++)
@@ -418,6 +469,9 @@ static struct ac_error *summarize(struct ac_progress *p, const struct item *item
 			if (p->ops[op])
 				len += snprintf(what + len, sizeof(what) - len, "; %" PRIu64 " %s completed, %" PRIu64 " bytes",
 						p->ops[op], ops[op], p->bytes[op]);
+		if (p->job_progress && len < sizeof(what))
+			len += snprintf(what + len, sizeof(what) - len, "; jobs progressed by %" PRIu64,
+					p->job_progress);
 		if (p->write_gen && len < sizeof(what))
 			len += snprintf(what + len, sizeof(what) - len, "; %" PRIu64 " writes completed (write_gen)", p->write_gen);
 		/* No request to follow: say which counter moved. */
@@ -440,6 +494,7 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 {
 	struct ac_progress p = { 0 };
 	struct ac_block_graph eg = { 0 }, lg = { 0 };
+	struct ac_job_list ej = { 0 }, lj = { 0 };
 	struct item *items = NULL;
 	size_t n_items = 0;
 	struct ac_error *err = check_same_process(ep, lp, &p);
@@ -451,6 +506,12 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 		err = compare_pool(ep, ea, lp, la, &items, &n_items);
 	if (!err)
 		err = compare_tracked(&eg, &lg, &items, &n_items);
+	if (!err)
+		err = ac_jobs_decode(ep, &ej);
+	if (!err)
+		err = ac_jobs_decode(lp, &lj);
+	if (!err)
+		err = compare_jobs(&ej, &lj, &p, &items, &n_items);
 	for (size_t i = 0; i < n_items; i++) {
 		p.n_in_flight++;
 		p.n_stalled += items[i].stalled;
@@ -479,6 +540,8 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 	free(items);
 	ac_block_graph_deinit(&eg);
 	ac_block_graph_deinit(&lg);
+	ac_job_list_deinit(&ej);
+	ac_job_list_deinit(&lj);
 	if (err) {
 		ac_progress_deinit(&p);
 		return err;

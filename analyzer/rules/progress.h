@@ -4,9 +4,10 @@
  * cannot tell a stalled request from a slow one, two can.  Compares what
  * the qemu decoders found in each: thread-pool requests (identity and
  * state), the block layer's tracked requests and accounting, write
- * generations, RCU and BH counts, the threads' frames and CPU time.  A
- * request still in flight, unchanged, seconds later is the `no-progress`
- * finding; anything that completed is "progressing".
+ * generations, jobs' progress, RCU and BH counts, the threads' frames and
+ * CPU time.  A request still in flight, or a running job whose progress
+ * did not move, seconds later, is the `no-progress` finding; anything
+ * that completed or advanced is "progressing".
  */
 #ifndef AIOCORE_PROGRESS_H
 #define AIOCORE_PROGRESS_H
@@ -44,6 +45,7 @@ struct ac_progress {
 	bool has_acct;           /* BlockAcctStats in some backend */
 	uint64_t ops[AC_ACCT_N], bytes[AC_ACCT_N];   /* completed in between */
 	uint64_t write_gen;      /* writes completed: most write_gen moved on a node */
+	uint64_t job_progress;   /* sum of the jobs' progress.current moves */
 	char *summary;           /* the one-line answer */
 	struct ac_progress_line *lines;
 	size_t n_lines;

@@ -178,6 +178,7 @@ static void since_json(struct ac_json *j, const char *earlier, const struct ac_p
 	ac_json_field_uint(j, "completed", p->n_completed);
 	ac_json_field_uint(j, "stalled", p->n_stalled);
 	ac_json_field_uint(j, "write_gen", p->write_gen);
+	ac_json_field_uint(j, "job_progress", p->job_progress);
 	ac_json_key(j, "accounting");
 	if (p->has_acct) {
 		ac_json_object_begin(j);

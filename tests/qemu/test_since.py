@@ -5,6 +5,8 @@ seconds apart.
 
 - busy: a rate-limited convert from a file copies while it is captured:
   "progressing", exit 0;
+- busy: a rate-limited blockdev-mirror job in qemu-storage-daemon (QMP):
+  "progressing", the job's progress moved as gdb reads it;
 - stalled: a convert from qemu-storage-daemon's NBD export whose daemon is
   stopped (SIGSTOP) mid-copy: its reads stay in flight, "no progress in N s
   on READ ...", exit 3;
@@ -17,6 +19,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -103,6 +106,65 @@ class Since(TempDirTestCase):
         self.assertEqual(text.returncode, 0)
         self.assertIn("VERDICT: progressing: ", text.stdout)
 
+    def mirror(self, prefix=(), speed=32 << 20):
+        """qemu-storage-daemon (under prefix, e.g. gdb) mirroring src to
+        dst through QMP, job m0; returns its pid once the job started."""
+        qmp = self.path("qmp.sock")
+        with open(self.path("dst.raw"), "wb") as f:
+            f.truncate(os.path.getsize(self.data))
+        argv = [*prefix, rq.exe("storage-daemon/qemu-storage-daemon"),
+                "--blockdev", f"driver=file,node-name=src,filename={self.data}",
+                "--blockdev", f"driver=file,node-name=dst,filename={self.path('dst.raw')}",
+                "--chardev", f"socket,id=m,path={qmp},server=on,wait=off",
+                "--monitor", "chardev=m"]
+        log = open(self.path("mirror.log"), "w")   # a file: the daemon outlives gdb
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=self.tmp)
+        log.close()
+        self.pids.append(proc.pid)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(qmp):
+            self.assertLess(time.monotonic(), deadline, "no QMP socket")
+            time.sleep(0.05)
+        with socket.socket(socket.AF_UNIX) as s, s.makefile("rw") as f:
+            s.connect(qmp)
+
+            def command(name, **args):
+                f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+                f.flush()
+                while True:   # skip events
+                    reply = json.loads(f.readline())
+                    if "return" in reply or "error" in reply:
+                        return reply
+            f.readline()   # greeting
+            self.assertIn("return", command("qmp_capabilities"))
+            self.assertIn("return", command("blockdev-mirror", **{
+                "job-id": "m0", "device": "src", "target": "dst", "sync": "full",
+                "speed": speed}))
+        return proc
+
+    def test_mirror_job_is_progressing(self):
+        # 512 MiB at 32 MiB/s: mirroring for 16 s.
+        qsd = self.mirror()
+        time.sleep(1)
+        a = gcore_busy(qsd.pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = gcore_busy(qsd.pid, self.path("b.core"))
+        code, d, res = since(a, b)
+        self.assertEqual(code, 0, res.stderr + res.stdout)
+        s = d["since"]
+        self.assertEqual(s["state"], "progressing", s["summary"])
+        self.assertEqual(s["stalled"], 0)
+        c = comparison(d, "job m0 (mirror) progress")
+        daemon = rq.exe("storage-daemon/qemu-storage-daemon")
+        for core, value in ((a, c["earlier"]), (b, c["later"])):
+            # 5.2 and later: ProgressMeter progress, Job first on `jobs`.
+            current = rq.gdb_print(daemon, core, "((Job *)jobs.lh_first)->progress.current")
+            total = rq.gdb_print(daemon, core, "((Job *)jobs.lh_first)->progress.total")
+            self.assertEqual(value.split()[0], f"{current}/{total}")
+        self.assertTrue(c["moved"])
+        self.assertEqual(s["job_progress"], int(c["later"].split("/")[0]) - int(c["earlier"].split("/")[0]))
+
     def test_convert_from_stopped_nbd_server_makes_no_progress(self):
         sock = self.path("nbd.sock")
         qsd = self.start([rq.exe("storage-daemon/qemu-storage-daemon"),
@@ -180,6 +242,34 @@ class Since(TempDirTestCase):
             self.assertEqual(rq.gdb_print(rq.exe("qemu-img"), core,
                                           f"(({elem_type} *){elements[0]['address']})->state"),
                              "THREAD_ACTIVE")
+
+    def test_mirror_with_worker_stuck_in_pread_makes_no_progress(self):
+        gdb = self.mirror(prefix=["gdb", "-batch", "-nx", "-q", "-x",
+                                  os.path.join(FIXTURES, "stall-pread.gdb"), "--args"])
+        gdb.wait(timeout=120)   # detached once a worker is sent into pause()
+        with open(self.path("mirror.log")) as f:
+            m = re.search(r"\[Inferior 1 \(process (\d+)\) detached\]", f.read())
+        self.assertTrue(m, "gdb did not stop a worker in pread64")
+        pid = int(m.group(1))
+        self.pids.append(pid)
+        time.sleep(0.5)
+        a = rq.gcore(pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = rq.gcore(pid, self.path("b.core"))
+        code, d, res = since(a, b)
+        self.assertEqual(code, 3, res.stderr + res.stdout)
+        f = d["findings"][0]
+        self.assertEqual(f["id"], "no-progress")
+        whats = [e["what"] for e in f["evidence"]]
+        self.assertIn("ThreadPoolElement", whats)
+        job = [e for e in f["evidence"] if e["what"] == "Job"]
+        self.assertEqual(len(job), 1, f["evidence"])
+        self.assertRegex(job[0]["value"], r"^job m0 \(mirror, running\) at \d+ of \d+")
+        current = job[0]["value"].split(" at ")[1].split()[0]
+        daemon = rq.exe("storage-daemon/qemu-storage-daemon")
+        for core in (a, b):   # gdb: the job did not move
+            self.assertEqual(rq.gdb_print(daemon, core, "((Job *)jobs.lh_first)->progress.current"),
+                             current)
 
 
 if __name__ == "__main__":
