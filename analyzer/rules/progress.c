@@ -512,10 +512,15 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 		err = ac_jobs_decode(lp, &lj);
 	if (!err)
 		err = compare_jobs(&ej, &lj, &p, &items, &n_items);
+	size_t n_requests = 0, n_requests_stalled = 0;   /* jobs have their own lines */
 	for (size_t i = 0; i < n_items; i++) {
 		p.n_in_flight++;
 		p.n_stalled += items[i].stalled;
 		p.n_completed += !items[i].stalled;
+		if (strcmp(items[i].what, "Job")) {
+			n_requests++;
+			n_requests_stalled += items[i].stalled;
+		}
 	}
 	size_t n_later = 0;
 	for (size_t i = 0; i < la->contexts.n; i++)
@@ -523,10 +528,10 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 	for (size_t i = 0; i < lg.n_nodes; i++)
 		n_later += lg.nodes[i].n_requests;
 	char e[48], l[64];
-	snprintf(e, sizeof(e), "%zu", p.n_in_flight);
-	snprintf(l, sizeof(l), "%zu (%zu of the earlier unchanged)", n_later, p.n_stalled);
+	snprintf(e, sizeof(e), "%zu", n_requests);
+	snprintf(l, sizeof(l), "%zu (%zu of the earlier unchanged)", n_later, n_requests_stalled);
 	if (!err)
-		err = add_line(&p, p.n_completed > 0, "requests in flight", e, l);
+		err = add_line(&p, n_requests_stalled < n_requests, "requests in flight", e, l);
 	if (!err)
 		err = compare_counters(&eg, &lg, &p);
 	if (!err)
