@@ -45,6 +45,10 @@ struct ac_target_options {
 #define AC_CLI_CTX_HELP   "  --ctx ADDR        only the AioContext at ADDR\n"
 #define AC_CLI_BT_HELP    "  --bt              backtraces of the suspended coroutines\n"
 #define AC_CLI_BATCH_HELP "  --batch           many cores at once: aiocore diagnose --batch --help\n"
+#define AC_CLI_SINCE_HELP                                                      \
+	"  --since EARLIER   an earlier core of the same process (gcore, seconds\n" \
+	"                    before CORE): no progress on a request in between\n"  \
+	"                    is a hang (exit 3), progress is not (exit 0)\n"
 bool ac_cli_target_option(struct ac_target_options *opts, int opt,
 			  const char *arg, int *exit_code);
 /* Checks that exactly one of CORE / --pid was given, then opens it. */

@@ -23,7 +23,7 @@ static void help(FILE *out, const struct ac_view *view)
 		view->name, view->name, view->help,
 		ac_view_takes_option(view->name, "--ctx") ? AC_CLI_CTX_HELP : "",
 		ac_view_takes_option(view->name, "--bt") ? AC_CLI_BT_HELP : "",
-		!strcmp(view->name, "diagnose") ? AC_CLI_BATCH_HELP : "");
+		!strcmp(view->name, "diagnose") ? AC_CLI_BATCH_HELP AC_CLI_SINCE_HELP : "");
 }
 
 int ac_verb_view(int argc, char **argv)
@@ -36,11 +36,13 @@ int ac_verb_view(int argc, char **argv)
 		{ "ctx", required_argument, NULL, 0x200 },
 		{ "bt", no_argument, NULL, 0x201 },
 		{ "dot", no_argument, NULL, 0x202 },
+		{ "since", required_argument, NULL, 0x203 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct ac_target_options topts = { 0 };
 	struct ac_view_options vopts = { 0 };
+	struct ac_target_config since = { 0 };
 	int exit_code = AC_EXIT_OK, opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -55,6 +57,8 @@ int ac_verb_view(int argc, char **argv)
 			vopts.backtraces = true;
 		} else if (opt == 0x202) {
 			vopts.dot = true;
+		} else if (opt == 0x203 && view->run == ac_view_diagnose) {
+			since.core_path = optarg;
 		} else if (opt == 'h') {
 			help(stdout, view);
 			return AC_EXIT_OK;
@@ -74,6 +78,16 @@ int ac_verb_view(int argc, char **argv)
 	}
 	if (n_args == 1)
 		topts.config.core_path = argv[optind];
+	if (since.core_path) {
+		/* The earlier core is found and checked like CORE. */
+		const char *path = since.core_path;
+		since = topts.config;
+		since.core_path = path;
+		since.pid = 0;
+		since.callbacks = NULL;
+		since.main_debuginfo_only = view->main_debuginfo_only;
+		vopts.since = &since;
+	}
 	exit_code = ac_view_run_target(view, &topts.config, &vopts, stdout, stderr);
 	fflush(stdout);
 	return exit_code;

@@ -1,123 +1,335 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "block-node.h"
+#include "util/util.h"
 
-/*
- * Functions of block/file-posix.c: its CU has both types, and is indexed
- * once for both (block.c's CU is several times larger).
- */
-#define BDS_HINT "handle_aiocb_rw"
-#define AIO_HINT "handle_aiocb_rw"
-#define NAME_MAX_READ 4096
+/* block.c's and block/block-backend.c's lists are static: these name the CUs. */
+#define BDS_HINT "bdrv_new"
+#define BLK_HINT "blk_new"
+/* No healthy process has more nodes or requests in flight per node. */
+#define MAX_NODES 10000
+#define MAX_REQUESTS 10000
 
-/* A char array member (node_name[32], filename[4096]) as a string. */
-static struct ac_error *array_string(struct ac_program *prog, const struct ac_object *obj,
-				     const char *member, char **ret)
+const char *const ac_acct_op_names[AC_ACCT_N] = { "read", "write", "flush" };
+static const char *const acct_enumerators[AC_ACCT_N] = {
+	"BLOCK_ACCT_READ", "BLOCK_ACCT_WRITE", "BLOCK_ACCT_FLUSH",
+};
+
+/* A char array member or a char * member, as a malloc'd string; NULL if absent. */
+static char *member_string(struct ac_program *prog, const struct ac_object *obj,
+			   const char *path)
 {
 	struct ac_object m;
-	uint64_t size = NAME_MAX_READ;
-	struct ac_error *err = ac_object_member(prog, obj, member, &m, NULL);
+	struct ac_error *err = ac_object_member(prog, obj, path, &m, NULL);
+	if (err) {
+		ac_error_destroy(err);
+		return NULL;
+	}
+	uint64_t address = m.address, size = 256;
+	struct ac_type t = ac_type_strip(&m.type);
+	if (ac_type_kind(&t) == AC_TYPE_POINTER) {
+		err = ac_object_read_uint(prog, &m, &address);
+	} else if (ac_type_kind(&t) == AC_TYPE_ARRAY) {
+		err = ac_object_size(&m, &size);
+	} else {
+		return NULL;
+	}
+	char *s = NULL;
+	if (!err && address)
+		err = ac_target_read_string(prog->target, address, size ? size : 1, &s);
+	if (err) {
+		ac_program_note_error(prog, err, "0x%" PRIx64 " %s", obj->address, path);
+		return NULL;
+	}
+	return s;
+}
+
+/* An optional integer member: false when this layout lacks it. */
+static bool member_uint_opt(struct ac_program *prog, const struct ac_object *obj,
+			    const char *path, uint64_t *ret)
+{
+	struct ac_error *err = ac_object_member_uint(prog, obj, path, ret);
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		return false;
+	if (err) {
+		ac_program_note_error(prog, err, "0x%" PRIx64 " %s", obj->address, path);
+		return false;
+	}
+	return true;
+}
+
+static struct ac_error *decode_requests(struct ac_program *prog,
+					const struct ac_object *bs,
+					struct ac_block_node *node)
+{
+	struct ac_object head;
+	struct ac_error *err = ac_object_member(prog, bs, "tracked_requests.lh_first", &head, NULL);
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		return NULL;
 	if (err)
 		return err;
-	struct ac_error *serr = ac_object_size(&m, &size);
-	ac_error_destroy(serr);
-	if (size == 0 || size > NAME_MAX_READ)
-		size = NAME_MAX_READ;
-	return ac_target_read_string(prog->target, m.address, size - 1, ret);
+	bool is_null;
+	struct ac_object req;
+	err = ac_object_deref(prog, &head, &req);
+	struct ac_walk walk;
+	ac_walk_init(&walk, MAX_REQUESTS);
+	uint64_t next = err ? 0 : req.address;
+	while (!err && next) {
+		req.address = next;
+		if (!ac_walk_step(&walk, next))
+			return ac_error_create(AC_ERR_BAD_DATA, "tracked requests of %s: %s",
+					       node->name, walk.problem);
+		struct ac_tracked_request r = { .address = next };
+		uint64_t v;
+		err = ac_object_member_int(prog, &req, "offset", &r.offset);
+		if (!err)
+			err = ac_object_member_uint(prog, &req, "bytes", &r.bytes);
+		if (!err)
+			err = ac_object_member_uint(prog, &req, "co", &r.co);
+		struct ac_object type;
+		if (!err && !ac_object_member(prog, &req, "type", &type, NULL) &&
+		    !ac_object_read_uint(prog, &type, &v))
+			r.type_name = ac_object_enum_name(prog, &type, (int64_t)v);
+		if (err)
+			break;
+		struct ac_tracked_request *grown =
+			realloc(node->requests, (node->n_requests + 1) * sizeof(*grown));
+		if (!grown)
+			return &ac_error_no_memory;
+		node->requests = grown;
+		node->requests[node->n_requests++] = r;
+		struct ac_object link;
+		err = ac_object_member_deref(prog, &req, "list.le_next", &link, &is_null);
+		next = err || is_null ? 0 : link.address;
+	}
+	return err;
+}
+
+static struct ac_error *decode_node(struct ac_program *prog, const struct ac_object *bs,
+				    struct ac_block_node *node)
+{
+	node->address = bs->address;
+	node->node_name = member_string(prog, bs, "node_name");
+	if (node->node_name && node->node_name[0])
+		node->name = strdup(node->node_name);
+	else
+		node->name = member_string(prog, bs, "filename");
+	if (!node->name && asprintf(&node->name, "node@0x%" PRIx64, bs->address) < 0)
+		return &ac_error_no_memory;
+	struct ac_object drv;
+	bool is_null = true;
+	struct ac_error *err = ac_object_member_deref(prog, bs, "drv", &drv, &is_null);
+	if (!err && !is_null)
+		node->driver = member_string(prog, &drv, "format_name");
+	ac_error_destroy(err);
+	node->filename = member_string(prog, bs, "filename");
+	/* "#block140 (raw nbd.sock)": the driver and the file's base name. */
+	const char *file = node->filename ? strrchr(node->filename, '/') : NULL;
+	file = file ? file + 1 : node->filename;
+	if (file && (!file[0] || !strcmp(file, node->name)))
+		file = NULL;
+	const char *dname = node->driver && node->driver[0] ? node->driver : NULL;
+	if (asprintf(&node->label, "%s%s%s%s%s%s", node->name, dname || file ? " (" : "",
+		     dname ? dname : "", dname && file ? " " : "", file ? file : "",
+		     dname || file ? ")" : "") < 0)
+		return &ac_error_no_memory;
+	node->has_in_flight = member_uint_opt(prog, bs, "in_flight", &node->in_flight);
+	node->has_write_gen = member_uint_opt(prog, bs, "write_gen", &node->write_gen);
+	err = decode_requests(prog, bs, node);
+	if (err && err != &ac_error_no_memory) {
+		ac_program_note_error(prog, err, "block node %s", node->name);
+		err = NULL;
+	}
+	return err;
+}
+
+/* stats.nr_ops[i] / nr_bytes[i] for the op types this build has. */
+static void decode_stats(struct ac_program *prog, const struct ac_object *blk,
+			 struct ac_block_backend *b)
+{
+	struct ac_object ops, bytes;
+	struct ac_error *err = ac_object_member(prog, blk, "stats.nr_ops", &ops, NULL);
+	if (!err)
+		err = ac_object_member(prog, blk, "stats.nr_bytes", &bytes, NULL);
+	uint64_t size = 0;
+	if (!err)
+		err = ac_object_size(&ops, &size);
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		return;
+	for (int i = 0; i < AC_ACCT_N && !err; i++) {
+		int64_t index;
+		err = ac_dwarf_enumerator(prog->dwarf, "BlockAcctType", acct_enumerators[i],
+					  BLK_HINT, &index);
+		if (ac_error_catch(&err, AC_ERR_LOOKUP))
+			continue;
+		if (!err && (index < 0 || (uint64_t)(index + 1) * 8 > size))
+			err = ac_error_create(AC_ERR_BAD_DATA, "%s = %" PRId64 " is outside nr_ops[]",
+					      acct_enumerators[i], index);
+		if (!err)
+			err = ac_target_read_u64(prog->target, ops.address + 8 * index, &b->nr_ops[i]);
+		if (!err)
+			err = ac_target_read_u64(prog->target, bytes.address + 8 * index, &b->nr_bytes[i]);
+	}
+	if (err)
+		ac_program_note_error(prog, err, "BlockBackend 0x%" PRIx64 " stats", blk->address);
+	else
+		b->has_stats = true;
+}
+
+/* The first element of a QTAILQ variable and the type of its elements. */
+static struct ac_error *list_first(struct ac_program *prog, const char *variable,
+				   const char *hint, struct ac_object *first, bool *present)
+{
+	struct ac_object head, ptr;
+	*present = false;
+	struct ac_error *err = ac_object_variable(prog, variable, hint, &head);
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		return NULL;
+	if (!err)
+		err = ac_object_member(prog, &head, "tqh_first", &ptr, NULL);
+	uint64_t address = 0;
+	if (!err)
+		err = ac_object_read_uint(prog, &ptr, &address);
+	if (!err && address)
+		err = ac_object_deref(prog, &ptr, first);
+	if (err)
+		return ac_error_prefix(err, "%s", variable);
+	*present = true;
+	first->address = address;
+	return NULL;
+}
+
+static struct ac_error *decode_nodes(struct ac_program *prog, struct ac_block_graph *g)
+{
+	struct ac_object bs;
+	struct ac_error *err = list_first(prog, "all_bdrv_states", BDS_HINT, &bs, &g->has_nodes);
+	struct ac_walk walk;
+	ac_walk_init(&walk, MAX_NODES);
+	while (!err && g->has_nodes && bs.address) {
+		if (!ac_walk_step(&walk, bs.address))
+			return ac_error_create(AC_ERR_BAD_DATA, "all_bdrv_states: %s", walk.problem);
+		struct ac_block_node *grown = realloc(g->nodes, (g->n_nodes + 1) * sizeof(*grown));
+		if (!grown)
+			return &ac_error_no_memory;
+		g->nodes = grown;
+		struct ac_block_node *node = &g->nodes[g->n_nodes++];
+		*node = (struct ac_block_node){ 0 };
+		err = decode_node(prog, &bs, node);
+		uint64_t next = 0;
+		if (!err)
+			err = ac_object_member_uint(prog, &bs, "bs_list.tqe_next", &next);
+		bs.address = next;
+	}
+	return err;
+}
+
+static struct ac_error *decode_backends(struct ac_program *prog, struct ac_block_graph *g)
+{
+	struct ac_object blk;
+	struct ac_error *err = list_first(prog, "block_backends", BLK_HINT, &blk, &g->has_backends);
+	struct ac_walk walk;
+	ac_walk_init(&walk, MAX_NODES);
+	while (!err && g->has_backends && blk.address) {
+		if (!ac_walk_step(&walk, blk.address))
+			return ac_error_create(AC_ERR_BAD_DATA, "block_backends: %s", walk.problem);
+		struct ac_block_backend *grown =
+			realloc(g->backends, (g->n_backends + 1) * sizeof(*grown));
+		if (!grown)
+			return &ac_error_no_memory;
+		g->backends = grown;
+		struct ac_block_backend *b = &g->backends[g->n_backends++];
+		*b = (struct ac_block_backend){ .address = blk.address };
+		b->name = member_string(prog, &blk, "name");
+		if (!b->name && !(b->name = strdup("")))
+			return &ac_error_no_memory;
+		/* root is a BdrvChild * from 2.9 on; the runtime has root_bs. */
+		struct ac_object child;
+		bool is_null = true;
+		struct ac_error *e = ac_object_member_deref(prog, &blk, "root", &child, &is_null);
+		if (!e && !is_null)
+			member_uint_opt(prog, &child, "bs", &b->root);
+		else if (e && ac_error_catch(&e, AC_ERR_LOOKUP))
+			member_uint_opt(prog, &blk, "root_bs", &b->root);
+		ac_error_destroy(e);
+		b->has_in_flight = member_uint_opt(prog, &blk, "in_flight", &b->in_flight);
+		decode_stats(prog, &blk, b);
+		uint64_t next = 0;
+		err = ac_object_member_uint(prog, &blk, "link.tqe_next", &next);
+		blk.address = next;
+	}
+	return err;
+}
+
+struct ac_error *ac_block_graph_decode(struct ac_program *prog, struct ac_block_graph *ret)
+{
+	struct ac_block_graph g = { 0 };
+	struct ac_error *err = decode_nodes(prog, &g);
+	if (err && err != &ac_error_no_memory) {
+		ac_program_note_error(prog, err, "block nodes");
+		err = NULL;
+	}
+	if (!err)
+		err = decode_backends(prog, &g);
+	if (err && err != &ac_error_no_memory) {
+		ac_program_note_error(prog, err, "block backends");
+		err = NULL;
+	}
+	if (err) {
+		ac_block_graph_deinit(&g);
+		return err;
+	}
+	*ret = g;
+	return NULL;
 }
 
 struct ac_error *ac_block_node_decode(struct ac_program *prog, uint64_t address,
 				      struct ac_block_node *ret)
 {
-	struct ac_block_node n = { .address = address };
-	struct ac_object bds, drv;
-	bool no_drv = true;
-	struct ac_error *err = ac_object_at(prog, "BlockDriverState", BDS_HINT, address, &bds);
-	if (!err)
-		err = array_string(prog, &bds, "filename", &n.filename);
-	/* node_name arrived in 2.0; a node without one is still a node. */
-	if (!err)
-		err = array_string(prog, &bds, "node_name", &n.node_name);
-	ac_error_catch(&err, AC_ERR_LOOKUP);
-	if (err) {
-		ac_block_node_deinit(&n);
-		return ac_error_prefix(err, "BlockDriverState 0x%" PRIx64, address);
-	}
-	err = ac_object_member_uint(prog, &bds, "in_flight", &n.in_flight);
-	n.has_in_flight = !err;
-	ac_error_destroy(err);
-	uint64_t name = 0;
-	err = ac_object_member_deref(prog, &bds, "drv", &drv, &no_drv);
-	if (!err && !no_drv)
-		err = ac_object_member_uint(prog, &drv, "format_name", &name);
-	if (!err && name)
-		err = ac_target_read_string(prog->target, name, 64, &n.driver);
-	/* A layout without drv (the reference runtime's) has no driver to name. */
-	ac_error_catch(&err, AC_ERR_LOOKUP);
+	struct ac_object bs;
+	struct ac_error *err = ac_object_at(prog, "BlockDriverState", BDS_HINT, address, &bs);
 	if (err)
-		ac_program_note_error(prog, err, "BlockDriverState 0x%" PRIx64 ".drv", address);
-	*ret = n;
+		return ac_error_prefix(err, "BlockDriverState 0x%" PRIx64, address);
+	struct ac_block_node node = { 0 };
+	err = decode_node(prog, &bs, &node);
+	if (err) {
+		ac_block_node_deinit(&node);
+		return err;
+	}
+	*ret = node;
 	return NULL;
 }
 
 void ac_block_node_deinit(struct ac_block_node *node)
 {
+	free(node->name);
 	free(node->node_name);
-	free(node->filename);
 	free(node->driver);
+	free(node->filename);
+	free(node->label);
+	free(node->requests);
 	*node = (struct ac_block_node){ 0 };
 }
 
-/*
- * QEMU_AIO_* are #defines in block/raw-aio.h, absent from DWARF: the
- * values have been stable since they were introduced.
- */
-const char *ac_posix_aio_kind(uint64_t aio_type)
+void ac_block_graph_deinit(struct ac_block_graph *g)
 {
-	static const char *const kinds[] = {
-		"read", "write", "ioctl", "flush", "discard", "write-zeroes",
-		"copy-range", "truncate",
-	};
-	for (unsigned bit = 0; bit < 8; bit++)
-		if ((aio_type & 0xff) == (1u << bit))
-			return kinds[bit];
-	return "other";
+	for (size_t i = 0; i < g->n_nodes; i++)
+		ac_block_node_deinit(&g->nodes[i]);
+	for (size_t i = 0; i < g->n_backends; i++)
+		free(g->backends[i].name);
+	free(g->nodes);
+	free(g->backends);
+	*g = (struct ac_block_graph){ 0 };
 }
 
-struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
-				     struct ac_posix_aio *ret)
+const struct ac_block_node *ac_block_graph_node(const struct ac_block_graph *g,
+						uint64_t address)
 {
-	struct ac_posix_aio r = { .address = address };
-	struct ac_object aio;
-	uint64_t type;
-	struct ac_error *err = ac_object_at(prog, "RawPosixAIOData", AIO_HINT, address, &aio);
-	if (!err)
-		err = ac_object_member_int(prog, &aio, "aio_fildes", &r.fd);
-	if (!err)
-		err = ac_object_member_int(prog, &aio, "aio_offset", &r.offset);
-	if (!err)
-		err = ac_object_member_uint(prog, &aio, "aio_nbytes", &r.length);
-	if (!err)
-		err = ac_object_member_uint(prog, &aio, "aio_type", &type);
-	if (!err)
-		err = ac_object_member_uint(prog, &aio, "bs", &r.bs);
-	if (err)
-		return ac_error_prefix(err, "RawPosixAIOData 0x%" PRIx64, address);
-	r.kind = ac_posix_aio_kind(type);
-	if (r.bs) {
-		err = ac_block_node_decode(prog, r.bs, &r.node);
-		if (err)
-			ac_program_note_error(prog, err, "RawPosixAIOData 0x%" PRIx64 ".bs", address);
-	}
-	*ret = r;
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (g->nodes[i].address == address)
+			return &g->nodes[i];
 	return NULL;
-}
-
-void ac_posix_aio_deinit(struct ac_posix_aio *aio)
-{
-	ac_block_node_deinit(&aio->node);
-	*aio = (struct ac_posix_aio){ 0 };
 }

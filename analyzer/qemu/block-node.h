@@ -1,48 +1,75 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Block nodes (block.c's BlockDriverState): node name, driver, filename
- * and in_flight, and file-posix's request record (RawPosixAIOData, the arg
- * of a thread-pool request): fd, offset, length, kind and the node it is
- * for.  A core has no fd table: a request's node is where a path comes
- * from.
+ * The block graph, minimal and by name: every BlockDriverState on
+ * all_bdrv_states (node name, driver, in_flight, write_gen, its tracked
+ * requests) and every BlockBackend on block_backends (name, root node,
+ * BlockAcctStats nr_ops/nr_bytes per op type).  Fields a generation or the
+ * reference runtime lacks are left unset (has_* false), not errors.
  */
 #ifndef AIOCORE_BLOCK_NODE_H
 #define AIOCORE_BLOCK_NODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dwarf/dwarf.h"
 
-struct ac_block_node {
+/* A BdrvTrackedRequest: one request in flight on a node. */
+struct ac_tracked_request {
 	uint64_t address;
-	char *node_name;         /* "" for an unnamed node; NULL if unreadable */
-	char *driver;            /* drv->format_name: "file", "qcow2", ... */
-	char *filename;
-	bool has_in_flight;
-	uint64_t in_flight;
+	int64_t offset;
+	uint64_t bytes;
+	const char *type_name;   /* "BDRV_TRACKED_READ", ... or NULL */
+	uint64_t co;             /* owning coroutine */
 };
 
+struct ac_block_node {
+	uint64_t address;
+	char *name;              /* node_name, else filename; never NULL */
+	char *node_name;         /* node_name as QEMU has it: "" unnamed, NULL absent */
+	char *driver;            /* drv->format_name, or NULL */
+	char *filename;          /* filename, or NULL */
+	char *label;             /* "NAME (DRIVER FILENAME)" for messages */
+	bool has_in_flight, has_write_gen;
+	uint64_t in_flight;
+	uint64_t write_gen;      /* bumped by every completed write */
+	struct ac_tracked_request *requests;
+	size_t n_requests;
+};
+
+/* Accounting op types compared; found by enumerator name. */
+enum ac_acct_op { AC_ACCT_READ, AC_ACCT_WRITE, AC_ACCT_FLUSH, AC_ACCT_N };
+extern const char *const ac_acct_op_names[AC_ACCT_N];  /* "read", ... */
+
+struct ac_block_backend {
+	uint64_t address;
+	char *name;              /* "" for an anonymous backend (qemu-img) */
+	uint64_t root;           /* root node (BlockDriverState), 0 if none */
+	bool has_in_flight, has_stats;
+	uint64_t in_flight;
+	uint64_t nr_ops[AC_ACCT_N];
+	uint64_t nr_bytes[AC_ACCT_N];
+};
+
+struct ac_block_graph {
+	struct ac_block_node *nodes;
+	size_t n_nodes;
+	struct ac_block_backend *backends;
+	size_t n_backends;
+	bool has_nodes, has_backends;   /* the program has the lists at all */
+};
+
+/* Decodes what the program has; unreadable parts become notes. */
+/* One BlockDriverState at address (a request's bs), decoded as the graph's are. */
 struct ac_error *ac_block_node_decode(struct ac_program *prog, uint64_t address,
 				      struct ac_block_node *ret);
 void ac_block_node_deinit(struct ac_block_node *node);
 
-struct ac_posix_aio {
-	uint64_t address;
-	int64_t fd;
-	int64_t offset;
-	uint64_t length;
-	const char *kind;        /* "read", "write", "flush", ... (static) */
-	uint64_t bs;
-	struct ac_block_node node;  /* node.address == 0: not decoded */
-};
-
-/* A RawPosixAIOData; its node when bs is readable (else a program note). */
-struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
-				     struct ac_posix_aio *ret);
-void ac_posix_aio_deinit(struct ac_posix_aio *aio);
-
-/* QEMU_AIO_* of block/raw-aio.h (not in DWARF) -> "read", ... or "other". */
-const char *ac_posix_aio_kind(uint64_t aio_type);
+struct ac_error *ac_block_graph_decode(struct ac_program *prog,
+				       struct ac_block_graph *ret);
+void ac_block_graph_deinit(struct ac_block_graph *graph);
+const struct ac_block_node *ac_block_graph_node(const struct ac_block_graph *graph,
+						uint64_t address);
 
 #endif

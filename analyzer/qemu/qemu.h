@@ -18,6 +18,8 @@
 #include "qemu-event.h"
 #include "nbd-client.h"
 #include "block-node.h"
+#include "posix-aio.h"
+#include "job.h"
 #include "thread-wait.h"
 #include "waits.h"
 #include "analysis.h"

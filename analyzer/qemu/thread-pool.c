@@ -6,7 +6,7 @@
 
 #include "util/util.h"
 #include "dwarf/dwarf.h"
-#include "block-node.h"
+#include "posix-aio.h"
 #include "thread-pool.h"
 
 /* A function of util/thread-pool.c in every generation: its CU has the types. */

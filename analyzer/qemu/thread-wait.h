@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "dwarf/dwarf.h"
-#include "block-node.h"
+#include "posix-aio.h"
 
 enum ac_wait_kind {
 	AC_WAIT_NONE,        /* running, or in nothing decoded */

@@ -18,24 +18,6 @@ static ac_rule_fn *const rules[] = {
 	ac_rule_io_stalled,
 };
 
-static int by_confidence(const void *a, const void *b)
-{
-	const struct ac_finding *x = a, *y = b;
-	return (int)y->confidence - (int)x->confidence;
-}
-
-void ac_findings_sort(struct ac_findings *findings)
-{
-	/* Stable: among equals, the rules' order decides. */
-	for (size_t i = 1; i < findings->n; i++)
-		for (size_t j = i; j > 0 && by_confidence(&findings->items[j - 1],
-							  &findings->items[j]) > 0; j--) {
-			struct ac_finding tmp = findings->items[j];
-			findings->items[j] = findings->items[j - 1];
-			findings->items[j - 1] = tmp;
-		}
-}
-
 struct ac_error *ac_diagnose(struct ac_program *prog, struct ac_analysis *a,
 			     struct ac_findings *findings)
 {

@@ -13,8 +13,6 @@
 /* Builds the analysis into *a and the findings, most confident first. */
 struct ac_error *ac_diagnose(struct ac_program *prog, struct ac_analysis *a,
 			     struct ac_findings *findings);
-/* Most confident first; among equals the order stays (ac_diagnose's sort). */
-void ac_findings_sort(struct ac_findings *findings);
 
 /*
  * A short signature grouping cores that hang the same way: the pattern id

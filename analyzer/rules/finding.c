@@ -76,6 +76,23 @@ void ac_findings_checked(struct ac_findings *findings, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int by_confidence(const struct ac_finding *x, const struct ac_finding *y)
+{
+	return (int)y->confidence - (int)x->confidence;
+}
+
+void ac_findings_sort(struct ac_findings *findings)
+{
+	/* Stable: among equals, the rules' order decides. */
+	for (size_t i = 1; i < findings->n; i++)
+		for (size_t j = i; j > 0 && by_confidence(&findings->items[j - 1],
+							  &findings->items[j]) > 0; j--) {
+			struct ac_finding tmp = findings->items[j];
+			findings->items[j] = findings->items[j - 1];
+			findings->items[j - 1] = tmp;
+		}
+}
+
 void ac_findings_deinit(struct ac_findings *findings)
 {
 	for (size_t i = 0; i < findings->n; i++) {

@@ -59,6 +59,8 @@ void ac_finding_evidence(struct ac_finding *finding, const char *what,
 	__attribute__((format(printf, 7, 8)));
 void ac_findings_checked(struct ac_findings *findings, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Most confident first; stable, so among equals the rules' order decides. */
+void ac_findings_sort(struct ac_findings *findings);
 void ac_findings_deinit(struct ac_findings *findings);
 /* A hang cause named with high confidence: what exit code 3 means. */
 bool ac_findings_hang_named(const struct ac_findings *findings);

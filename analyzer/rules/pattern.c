@@ -90,6 +90,16 @@ static const struct ac_pattern patterns[] = {
 		.next_step = "the storage: the file's filesystem, NFS/SAN/multipath, the kernel's hung-task messages (dmesg) and the process's /proc/PID/task/*/stack; take a second core seconds later to tell stalled from slow",
 		.no_reproduce = true,
 	},
+	{
+		.id = "no-progress",
+		.title = "no progress between two cores: requests in flight did not move",
+		.fix_commit = NULL,
+		.fix_title = "none by itself: the stalled request names where to look (storage, server, a lost wakeup)",
+		.affected = "any QEMU (diagnose --since EARLIER.core CORE)",
+		.fixed_in = NULL,
+		.mechanism = "the same request, with the same state and arguments, is in flight in both cores of one process taken seconds apart, so whatever should complete it did not run or did not return",
+		.no_reproduce = true,
+	},
 };
 
 const struct ac_pattern *ac_pattern_find(const char *id)

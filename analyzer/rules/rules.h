@@ -12,5 +12,6 @@
 #include "pattern.h"
 #include "finding.h"
 #include "diagnose.h"
+#include "progress.h"
 
 #endif

@@ -22,6 +22,8 @@
 enum {
 	PRSTATUS_CURSIG = 12,
 	PRSTATUS_PID = 32,
+	PRSTATUS_UTIME = 48,    /* struct timeval pr_utime, then pr_stime */
+	PRSTATUS_STIME = 64,
 	PRSTATUS_REGS = 112,
 	PRPSINFO_PID = 24,
 	PRPSINFO_FNAME = 40,
@@ -145,6 +147,16 @@ static struct ac_error *add_thread(struct ac_core *core, const uint8_t *desc,
 		t->gregs[r] = load_u64(desc + PRSTATUS_REGS + 8 * r);
 	if (core->arch == AC_ARCH_X86_64)
 		t->tls_base = t->gregs[X86_64_FS_BASE];
+	double *cpu = realloc(core->cpu_seconds, core->n_threads * sizeof(*cpu));
+	if (!cpu)
+		return &ac_error_no_memory;
+	core->cpu_seconds = cpu;
+	/* Seconds and microseconds; a hostile note may hold anything. */
+	uint64_t us = load_u64(desc + PRSTATUS_UTIME + 8), ss = load_u64(desc + PRSTATUS_STIME + 8);
+	cpu[core->n_threads - 1] = us < 1000000 && ss < 1000000
+		? (double)load_u64(desc + PRSTATUS_UTIME) + us / 1e6 +
+		  (double)load_u64(desc + PRSTATUS_STIME) + ss / 1e6
+		: -1;
 	if (core->n_threads == 1) {
 		int16_t sig;
 		memcpy(&sig, desc + PRSTATUS_CURSIG, sizeof(sig));
@@ -408,6 +420,7 @@ void ac_core_destroy(struct ac_core *core)
 	free(core->problems);
 	free(core->segments);
 	free(core->threads);
+	free(core->cpu_seconds);
 	free(core->files);
 	free(core->path);
 	free(core);

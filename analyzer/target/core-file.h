@@ -42,6 +42,9 @@ struct ac_core {
 
 	struct ac_thread *threads;
 	size_t n_threads;
+	/* CPU time per thread (pr_utime + pr_stime), < 0 unknown; not in
+	 * ac_thread, whose layout is the gdb library's ABI. */
+	double *cpu_seconds;
 
 	struct ac_core_file_entry *files;   /* NT_FILE */
 	size_t n_files;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core-file.h"
@@ -37,6 +39,9 @@ struct ac_target {
 	size_t n_warnings;
 	const struct ac_thread *pseudo;  /* served as AC_PSEUDO_TID */
 	struct symbol_memo *memo;        /* ac_target_addrinfo's answers */
+	double capture_time;             /* ac_target_capture_time() */
+	dev_t source_dev;                /* the core file given, for same_source */
+	ino_t source_ino;
 	size_t memo_size, memo_used;     /* slots (a power of 2), used */
 };
 
@@ -694,6 +699,16 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	err = config->core_path ? open_core(target, config) : open_live(target, config);
 	if (err)
 		goto fail;
+	struct stat st;
+	if (config->core_path && stat(config->core_path, &st) == 0) {
+		target->capture_time = st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+		target->source_dev = st.st_dev;
+		target->source_ino = st.st_ino;
+	} else if (!config->core_path) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		target->capture_time = now.tv_sec + now.tv_nsec / 1e9;
+	}
 	target->finder.main = target->main_module;
 	check_debuginfo(target);
 	for (size_t i = 0; i < ac_module_finder_rejected_count(&target->finder); i++) {
@@ -877,6 +892,37 @@ const char *ac_target_warning(const struct ac_target *target, size_t index)
 const struct ac_error *ac_target_debuginfo_error(const struct ac_target *target)
 {
 	return target->debuginfo_error;
+}
+
+bool ac_target_thread_cpu_seconds(const struct ac_target *target, size_t index,
+				  double *ret)
+{
+	if (!target->core || !target->core->cpu_seconds || index >= target->core->n_threads ||
+	    target->core->cpu_seconds[index] < 0)
+		return false;
+	*ret = target->core->cpu_seconds[index];
+	return true;
+}
+
+double ac_target_capture_time(const struct ac_target *target)
+{
+	return target->capture_time;
+}
+
+bool ac_target_same_source(const struct ac_target *a, const struct ac_target *b)
+{
+	if (a->core && b->core)
+		return a->source_ino && a->source_dev == b->source_dev &&
+		       a->source_ino == b->source_ino;
+	return !a->core && !b->core && a->process_id == b->process_id;
+}
+
+void ac_target_main_build_id(struct ac_target *target, char *buf, size_t size)
+{
+	if (size)
+		buf[0] = 0;
+	if (target->main_module)
+		ac_module_build_id_hex(target->main_module, buf, size);
 }
 
 double ac_target_stopped_seconds(const struct ac_target *target)

@@ -99,6 +99,25 @@ void ac_target_warn(struct ac_target *target, const char *fmt, ...)
  */
 const struct ac_error *ac_target_debuginfo_error(const struct ac_target *target);
 
+/*
+ * When the image was taken, in seconds since the epoch: a core file's
+ * modification time (gcore writes it as it dumps; a copy may not keep
+ * it), or the time a live process was read.  0 when unknown.
+ */
+double ac_target_capture_time(const struct ac_target *target);
+/* Both images are the same file (device and inode) or the same pid. */
+bool ac_target_same_source(const struct ac_target *a, const struct ac_target *b);
+/* The main executable's build-id in hex into buf; "" when unknown. */
+void ac_target_main_build_id(struct ac_target *target, char *buf, size_t size);
+
+/*
+ * CPU time thread index used so far (NT_PRSTATUS pr_utime + pr_stime):
+ * false when unknown (live targets; gdb's gcore leaves it 0, which reads
+ * as 0, and kernel cores fill it).
+ */
+bool ac_target_thread_cpu_seconds(const struct ac_target *target, size_t index,
+				  double *ret);
+
 /* Live targets: how long the threads were stopped to read registers. */
 double ac_target_stopped_seconds(const struct ac_target *target);
 

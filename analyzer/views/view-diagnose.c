@@ -130,6 +130,89 @@ static void finding_json(struct ac_json *j, const struct ac_finding *f,
 	ac_json_object_end(j);
 }
 
+/* --since: the earlier core, compared with this one; adds no-progress. */
+static struct ac_error *since_compare(struct ac_program *prog, const struct ac_analysis *a,
+				      const struct ac_target_config *config,
+				      struct ac_findings *findings, struct ac_progress *ret)
+{
+	struct ac_program *earlier;
+	struct ac_error *err = ac_program_open(config, &earlier);
+	if (err)
+		return ac_error_prefix(err, "--since");
+	struct ac_analysis ea;
+	err = ac_analysis_build(earlier, &ea);
+	if (!err) {
+		err = ac_progress_compare(earlier, &ea, prog, a, ret, findings);
+		ac_analysis_deinit(&ea);
+	}
+	/* What could not be read in the earlier core makes the answer partial too. */
+	for (size_t i = 0; !err && i < earlier->n_notes; i++)
+		ac_program_note(prog, "%s: %s", ac_target_name(earlier->target), earlier->notes[i]);
+	for (size_t i = 0; !err && i < ac_target_warning_count(earlier->target); i++)
+		ac_target_warn(prog->target, "%s", ac_target_warning(earlier->target, i));
+	ac_program_destroy(earlier);
+	return err;
+}
+
+static void since_text(FILE *out, const char *earlier, const struct ac_progress *p)
+{
+	fprintf(out, "Since %s", earlier);
+	if (p->has_seconds)
+		fprintf(out, ", %.1f s earlier (%s)", p->seconds, p->clock);
+	fprintf(out, ", pid %d:\n", p->pid);
+	for (size_t i = 0; i < p->n_lines; i++)
+		fprintf(out, "  %-44s %s -> %s%s\n", p->lines[i].what, p->lines[i].earlier,
+			p->lines[i].later, p->lines[i].moved ? "  (moved)" : "");
+	fputc('\n', out);
+}
+
+static void since_json(struct ac_json *j, const char *earlier, const struct ac_progress *p)
+{
+	ac_json_key(j, "since");
+	ac_json_object_begin(j);
+	ac_json_field_string(j, "earlier", earlier);
+	ac_json_key(j, "seconds");
+	if (p->has_seconds)
+		ac_json_double(j, p->seconds);
+	else
+		ac_json_null(j);
+	ac_json_field_string(j, "clock", p->clock);
+	ac_json_field_int_opt(j, "pid", p->pid != 0, p->pid);
+	ac_json_field_string(j, "state", ac_progress_state_name(p->state));
+	ac_json_field_string(j, "summary", p->summary);
+	ac_json_field_uint(j, "in_flight", p->n_in_flight);
+	ac_json_field_uint(j, "completed", p->n_completed);
+	ac_json_field_uint(j, "stalled", p->n_stalled);
+	ac_json_field_uint(j, "write_gen", p->write_gen);
+	ac_json_field_uint(j, "job_progress", p->job_progress);
+	ac_json_key(j, "accounting");
+	if (p->has_acct) {
+		ac_json_object_begin(j);
+		for (int op = 0; op < AC_ACCT_N; op++) {
+			ac_json_key(j, ac_acct_op_names[op]);
+			ac_json_object_begin(j);
+			ac_json_field_uint(j, "ops", p->ops[op]);
+			ac_json_field_uint(j, "bytes", p->bytes[op]);
+			ac_json_object_end(j);
+		}
+		ac_json_object_end(j);
+	} else {
+		ac_json_null(j);
+	}
+	ac_json_key(j, "comparisons");
+	ac_json_array_begin(j);
+	for (size_t i = 0; i < p->n_lines; i++) {
+		ac_json_object_begin(j);
+		ac_json_field_string(j, "what", p->lines[i].what);
+		ac_json_field_string(j, "earlier", p->lines[i].earlier);
+		ac_json_field_string(j, "later", p->lines[i].later);
+		ac_json_field_bool(j, "moved", p->lines[i].moved);
+		ac_json_object_end(j);
+	}
+	ac_json_array_end(j);
+	ac_json_object_end(j);
+}
+
 struct ac_error *ac_view_diagnose(struct ac_program *prog,
 				  const struct ac_view_options *opts, FILE *out,
 				  enum ac_view_result *result)
@@ -139,6 +222,15 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 	struct ac_error *err = ac_diagnose(prog, &a, &findings);
 	if (err)
 		return err;
+	struct ac_progress progress = { 0 };
+	if (opts->since) {
+		err = since_compare(prog, &a, opts->since, &findings, &progress);
+		if (err) {
+			ac_findings_deinit(&findings);
+			ac_analysis_deinit(&a);
+			return err;
+		}
+	}
 	*result = ac_findings_hang_named(&findings) ? AC_VIEW_FOUND : AC_VIEW_OK;
 	/* Unknown (not QEMU, the reference runtime, no file) is no error. */
 	struct ac_qemu_version version_buf, *version = &version_buf;
@@ -156,6 +248,7 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 			n_requests += a.pools[i].n_elements;
 		}
 	}
+	const char *earlier = opts->since ? opts->since->core_path : NULL;
 	if (opts->json) {
 		struct ac_json j;
 		ac_json_init(&j, out, true);
@@ -184,6 +277,8 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		ac_json_field_uint(&j, "thread_pools", n_pools);
 		ac_json_field_uint(&j, "requests", n_requests);
 		ac_json_object_end(&j);
+		if (earlier)
+			since_json(&j, earlier, &progress);
 		ac_view_json_notes(prog, &j);
 		ac_json_object_end(&j);
 		ac_json_finish(&j);
@@ -193,7 +288,18 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		if (version)
 			fprintf(out, "QEMU: %s (from the executable)\n", version->line);
 		fputc('\n', out);
-		if (!findings.n)
+		if (earlier)
+			since_text(out, earlier, &progress);
+		if (!findings.n && earlier && progress.state == AC_PROGRESS_MOVING)
+			fprintf(out, "VERDICT: %s\n\n", progress.summary);
+		else if (!findings.n && earlier)
+			fprintf(out, "VERDICT: no known hang pattern; %s\n\n", progress.summary);
+		else if (!findings.n && n_requests)
+			fprintf(out, "VERDICT: no known hang pattern\n"
+				"  %zu thread-pool request%s in flight; a single core cannot tell stalled from slow:\n"
+				"  take a second core seconds later and run aiocore diagnose --since EARLIER.core CORE\n\n",
+				n_requests, n_requests == 1 ? "" : "s");
+		else if (!findings.n)
 			fprintf(out, "VERDICT: no known hang pattern\n\n");
 
 		for (size_t i = 0; i < findings.n; i++)
@@ -210,6 +316,7 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		for (size_t i = 0; i < findings.n_checked; i++)
 			fprintf(out, "  - %s\n", findings.checked[i]);
 	}
+	ac_progress_deinit(&progress);
 	ac_findings_deinit(&findings);
 	ac_analysis_deinit(&a);
 	return NULL;

@@ -34,6 +34,8 @@ struct ac_view_options {
 	uint64_t ctx;
 	bool backtraces;         /* --bt: coroutine backtraces */
 	bool dot;                /* --dot: Graphviz (waits) */
+	/* diagnose --since EARLIER.core: the earlier core, opened like this one. */
+	const struct ac_target_config *since;
 };
 
 /* --help lines for the view options, in the CLI and in gdb. */

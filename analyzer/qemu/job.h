@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Jobs (job.c): every Job on the static `jobs` list (3.0+), with its id,
+ * type (driver->job_type), status, busy/paused and ProgressMeter
+ * current/total (4.2+; before, progress_current/progress_total).  Absent
+ * in programs without jobs (qemu-img, the reference runtime).
+ */
+#ifndef AIOCORE_JOB_H
+#define AIOCORE_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dwarf/dwarf.h"
+
+struct ac_job {
+	uint64_t address;
+	char *id;                /* "" when unnamed */
+	const char *type;        /* "JOB_TYPE_MIRROR" ..., or NULL */
+	const char *status;      /* "JOB_STATUS_RUNNING" ..., or NULL */
+	bool busy, paused;
+	bool has_progress;
+	uint64_t current, total;
+};
+
+struct ac_job_list {
+	struct ac_job *items;
+	size_t n;
+};
+
+/* Decodes the jobs the program has; none is not an error. */
+struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret);
+void ac_job_list_deinit(struct ac_job_list *list);
+
+#endif

@@ -1,0 +1,276 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""aiocore diagnose --since on real QEMU (AIOCORE_QEMU_VERSION, built by
+build-qemu.sh like test_real_qemu.py): two gcores of one qemu-img convert,
+seconds apart.
+
+- busy: a rate-limited convert from a file copies while it is captured:
+  "progressing", exit 0;
+- busy: a rate-limited blockdev-mirror job in qemu-storage-daemon (QMP):
+  "progressing", the job's progress moved as gdb reads it;
+- stalled: a convert from qemu-storage-daemon's NBD export whose daemon is
+  stopped (SIGSTOP) mid-copy: its reads stay in flight, "no progress in N s
+  on READ ...", exit 3;
+- stalled: a convert whose worker gdb sends from pread64 into pause()
+  (fixtures/inject/stall-pread.gdb), as a read from dead storage: its
+  request stays THREAD_ACTIVE, exit 3.
+
+gdb is the oracle for the counters and the stalled requests."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+import test_real_qemu as rq  # noqa: E402
+from aiocoretest import TempDirTestCase, aiocore, run  # noqa: E402
+
+setUpModule = rq.setUpModule
+GAP = 2.5   # seconds between the two cores
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "inject")
+
+
+def gcore_busy(pid, path):
+    """gcore of a process whose threads work (rq.gcore waits for sleep)."""
+    res = run(["gcore", "-o", path, str(pid)], timeout=300)
+    if res.returncode != 0 or not os.path.exists(f"{path}.{pid}"):
+        raise AssertionError(f"gcore {pid} failed: {res.stderr}")
+    os.rename(f"{path}.{pid}", path)   # keeps the modification time
+    return path
+
+
+def since(earlier, later):
+    res = aiocore("diagnose", "--json", "--since", earlier, later)
+    return res.returncode, (json.loads(res.stdout) if res.stdout else None), res
+
+
+def comparison(d, what):
+    return next(c for c in d["since"]["comparisons"] if c["what"] == what)
+
+
+class Since(TempDirTestCase):
+    def setUp(self):
+        super().setUp()
+        self.pids = []
+        self.data = self.path("disk.raw")
+        with open(self.data, "wb") as f:        # data, not holes: real reads
+            for _ in range(512):
+                f.write(os.urandom(1 << 20))
+
+    def tearDown(self):
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+            rq.kill(pid)
+        super().tearDown()
+
+    def start(self, argv):
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pids.append(proc.pid)
+        return proc
+
+    def check_rcu(self, d, earlier, later):
+        img = rq.exe("qemu-img")
+        c = comparison(d, "rcu_gp_ctr")
+        self.assertEqual(c["earlier"], rq.gdb_print(img, earlier, "rcu_gp_ctr"))
+        self.assertEqual(c["later"], rq.gdb_print(img, later, "rcu_gp_ctr"))
+
+    def test_busy_convert_is_progressing(self):
+        # 512 MiB at 32 MiB/s: copying for 16 s, long enough for two cores.
+        proc = self.start([rq.exe("qemu-img"), "convert", "-f", "raw", "-O", "qcow2",
+                           "-r", "32M", self.data, self.path("dst.qcow2")])
+        time.sleep(1)
+        a = gcore_busy(proc.pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = gcore_busy(proc.pid, self.path("b.core"))
+        self.assertIsNone(proc.poll(), "convert finished before the second core")
+        code, d, res = since(a, b)
+        self.assertEqual(code, 0, res.stderr + res.stdout)
+        s = d["since"]
+        self.assertEqual(s["state"], "progressing", s["summary"])
+        self.assertEqual(s["stalled"], 0)
+        self.assertGreaterEqual(s["seconds"], GAP)
+        self.assertTrue(s["summary"].startswith("progressing: "), s["summary"])
+        # Writes reached the target between the cores: gdb sees write_gen move.
+        self.assertGreater(s["write_gen"], 0, s)
+        self.assertEqual(d["findings"], [])
+        self.check_rcu(d, a, b)
+        text = aiocore("diagnose", "--since", a, b)
+        self.assertEqual(text.returncode, 0)
+        self.assertIn("VERDICT: progressing: ", text.stdout)
+
+    def mirror(self, prefix=(), speed=32 << 20):
+        """qemu-storage-daemon (under prefix, e.g. gdb) mirroring src to
+        dst through QMP, job m0; returns its pid once the job started."""
+        qmp = self.path("qmp.sock")
+        with open(self.path("dst.raw"), "wb") as f:
+            f.truncate(os.path.getsize(self.data))
+        argv = [*prefix, rq.exe("storage-daemon/qemu-storage-daemon"),
+                "--blockdev", f"driver=file,node-name=src,filename={self.data}",
+                "--blockdev", f"driver=file,node-name=dst,filename={self.path('dst.raw')}",
+                "--chardev", f"socket,id=m,path={qmp},server=on,wait=off",
+                "--monitor", "chardev=m"]
+        log = open(self.path("mirror.log"), "w")   # a file: the daemon outlives gdb
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=self.tmp)
+        log.close()
+        self.pids.append(proc.pid)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(qmp):
+            self.assertLess(time.monotonic(), deadline, "no QMP socket")
+            time.sleep(0.05)
+        with socket.socket(socket.AF_UNIX) as s, s.makefile("rw") as f:
+            s.connect(qmp)
+
+            def command(name, **args):
+                f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+                f.flush()
+                while True:   # skip events
+                    reply = json.loads(f.readline())
+                    if "return" in reply or "error" in reply:
+                        return reply
+            f.readline()   # greeting
+            self.assertIn("return", command("qmp_capabilities"))
+            self.assertIn("return", command("blockdev-mirror", **{
+                "job-id": "m0", "device": "src", "target": "dst", "sync": "full",
+                "speed": speed}))
+        return proc
+
+    def test_mirror_job_is_progressing(self):
+        # 512 MiB at 32 MiB/s: mirroring for 16 s.
+        qsd = self.mirror()
+        time.sleep(1)
+        a = gcore_busy(qsd.pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = gcore_busy(qsd.pid, self.path("b.core"))
+        code, d, res = since(a, b)
+        self.assertEqual(code, 0, res.stderr + res.stdout)
+        s = d["since"]
+        self.assertEqual(s["state"], "progressing", s["summary"])
+        self.assertEqual(s["stalled"], 0)
+        c = comparison(d, "job m0 (mirror) progress")
+        daemon = rq.exe("storage-daemon/qemu-storage-daemon")
+        for core, value in ((a, c["earlier"]), (b, c["later"])):
+            # 5.2 and later: ProgressMeter progress, Job first on `jobs`.
+            current = rq.gdb_print(daemon, core, "((Job *)jobs.lh_first)->progress.current")
+            total = rq.gdb_print(daemon, core, "((Job *)jobs.lh_first)->progress.total")
+            self.assertEqual(value.split()[0], f"{current}/{total}")
+        self.assertTrue(c["moved"])
+        self.assertEqual(s["job_progress"], int(c["later"].split("/")[0]) - int(c["earlier"].split("/")[0]))
+
+    def test_convert_from_stopped_nbd_server_makes_no_progress(self):
+        sock = self.path("nbd.sock")
+        qsd = self.start([rq.exe("storage-daemon/qemu-storage-daemon"),
+                          "--blockdev", f"driver=file,node-name=f0,filename={self.data}",
+                          "--nbd-server", f"addr.type=unix,addr.path={sock}",
+                          "--export", "type=nbd,id=e0,node-name=f0"])
+        deadline = time.monotonic() + 30
+        while not os.path.exists(sock):
+            self.assertLess(time.monotonic(), deadline, "no NBD socket")
+            time.sleep(0.05)
+        convert = self.start([rq.exe("qemu-img"), "convert", "-f", "raw", "-O", "qcow2",
+                              f"nbd+unix:///f0?socket={sock}", self.path("dst.qcow2")])
+        time.sleep(0.5)
+        os.kill(qsd.pid, signal.SIGSTOP)   # the server stops answering mid-copy
+        self.assertIsNone(convert.poll(), "convert finished before the server stopped")
+        a = rq.gcore(convert.pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = rq.gcore(convert.pid, self.path("b.core"))
+        code, d, res = since(a, b)
+        self.assertEqual(code, 3, res.stderr + res.stdout)
+        s = d["since"]
+        self.assertEqual(s["state"], "no-progress", s["summary"])
+        self.assertGreaterEqual(s["stalled"], 1)
+        self.assertEqual(s["completed"], 0)
+        self.assertEqual(s["pid"], convert.pid)
+        self.assertEqual(d["verdict"], "no-progress")
+        f = d["findings"][0]
+        self.assertEqual(f["confidence"], "high")
+        self.assertRegex(f["summary"], r"^no progress in \d+\.\d s on READ of \d+ bytes at offset \d+ on node ")
+        img = rq.exe("qemu-img")
+        requests = [e for e in f["evidence"] if e["what"] == "BdrvTrackedRequest"]
+        self.assertEqual(len(requests), s["stalled"])
+        for e in requests:
+            offset = e["value"].split(" at offset ")[1].split()[0]
+            for core in (a, b):   # the same request, in both cores, says gdb
+                self.assertEqual(rq.gdb_print(img, core, f"((BdrvTrackedRequest *){e['address']})->offset"),
+                                 offset)
+        self.check_rcu(d, a, b)
+        # One core alone cannot tell: no finding.
+        one = aiocore("diagnose", "--json", b)
+        self.assertEqual(json.loads(one.stdout)["findings"], [])
+
+    def test_convert_with_worker_stuck_in_pread_makes_no_progress(self):
+        log = self.path("gdb.log")
+        with open(log, "w") as out:   # a file: the detached convert outlives gdb
+            gdb = subprocess.Popen(["gdb", "-batch", "-nx", "-q", "-x",
+                                    os.path.join(FIXTURES, "stall-pread.gdb"), "--args",
+                                    rq.exe("qemu-img"), "convert", "-f", "raw", "-O", "qcow2",
+                                    self.data, self.path("dst.qcow2")],
+                                   stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, cwd=self.tmp)
+            gdb.wait(timeout=120)
+        with open(log) as f:
+            m = re.search(r"\[Inferior 1 \(process (\d+)\) detached\]", f.read())
+        self.assertTrue(m, "gdb did not stop a worker in pread64")
+        pid = int(m.group(1))
+        self.pids.append(pid)
+        a = rq.gcore(pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = rq.gcore(pid, self.path("b.core"))
+        code, d, res = since(a, b)
+        self.assertEqual(code, 3, res.stderr + res.stdout)
+        self.assertEqual(d["since"]["state"], "no-progress")
+        f = d["findings"][0]
+        self.assertEqual(f["id"], "no-progress")
+        self.assertEqual(f["confidence"], "high")
+        elements = [e for e in f["evidence"] if e["what"] == "ThreadPoolElement"]
+        self.assertEqual(len(elements), 1, f["evidence"])
+        self.assertRegex(elements[0]["value"], r"\(read handle_aiocb_rw, arg 0x[0-9a-f]+, THREAD_ACTIVE\)")
+        self.assertTrue(f["summary"].startswith("no progress in "), f["summary"])
+        self.assertIn(elements[0]["address"], f["summary"])
+        pool = rq.gdb_print(rq.exe("qemu-img"), b, "qemu_aio_context->thread_pool")
+        elem_type = "ThreadPoolElementAio" if "ThreadPoolAio" in pool else "ThreadPoolElement"
+        for core in (a, b):   # gdb: THREAD_ACTIVE in both
+            self.assertEqual(rq.gdb_print(rq.exe("qemu-img"), core,
+                                          f"(({elem_type} *){elements[0]['address']})->state"),
+                             "THREAD_ACTIVE")
+
+    def test_mirror_with_worker_stuck_in_pread_makes_no_progress(self):
+        gdb = self.mirror(prefix=["gdb", "-batch", "-nx", "-q", "-x",
+                                  os.path.join(FIXTURES, "stall-pread.gdb"), "--args"])
+        gdb.wait(timeout=120)   # detached once a worker is sent into pause()
+        with open(self.path("mirror.log")) as f:
+            m = re.search(r"\[Inferior 1 \(process (\d+)\) detached\]", f.read())
+        self.assertTrue(m, "gdb did not stop a worker in pread64")
+        pid = int(m.group(1))
+        self.pids.append(pid)
+        time.sleep(0.5)
+        a = rq.gcore(pid, self.path("a.core"))
+        time.sleep(GAP)
+        b = rq.gcore(pid, self.path("b.core"))
+        code, d, res = since(a, b)
+        self.assertEqual(code, 3, res.stderr + res.stdout)
+        f = d["findings"][0]
+        self.assertEqual(f["id"], "no-progress")
+        whats = [e["what"] for e in f["evidence"]]
+        self.assertIn("ThreadPoolElement", whats)
+        job = [e for e in f["evidence"] if e["what"] == "Job"]
+        self.assertEqual(len(job), 1, f["evidence"])
+        self.assertRegex(job[0]["value"], r"^job m0 \(mirror, running\) at \d+ of \d+")
+        current = job[0]["value"].split(" at ")[1].split()[0]
+        daemon = rq.exe("storage-daemon/qemu-storage-daemon")
+        for core in (a, b):   # gdb: the job did not move
+            self.assertEqual(rq.gdb_print(daemon, core, "((Job *)jobs.lh_first)->progress.current"),
+                             current)
+
+
+if __name__ == "__main__":
+    unittest.main()
