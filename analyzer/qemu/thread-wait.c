@@ -180,7 +180,7 @@ static void decode_poll(struct ac_program *prog, struct ac_thread_wait *w)
 			w->has_timeout = (int32_t)a[2] >= 0;
 			w->timeout_ms = (int32_t)a[2];
 		} else if (a[2] && !err) {
-			uint64_t sec, nsec;
+			uint64_t sec = 0, nsec = 0;
 			err = ac_target_read_u64(prog->target, a[2], &sec);
 			if (!err)
 				err = ac_target_read_u64(prog->target, a[2] + 8, &nsec);
