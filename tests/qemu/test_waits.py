@@ -40,7 +40,7 @@ class StalledRead(TempDirTestCase):
         core, log = self.path(name + ".core"), self.path(name + ".gdb.log")
         with open(log, "w") as out:
             gdb = subprocess.Popen(
-                ["gdb", "-batch", "-nx", "-q", "-x", os.path.join(HERE, "stall-worker-read.gdb"),
+                ["gdb", "-batch", "-nx", "-q", "-x", os.path.join(rq.FIXTURES, "stall-worker-read.gdb"),
                  "-ex", "printf \"ORACLE %d %d %d %d %d\\n\", $_thread, $rdi, $rdx, $r10, $orig_rax",
                  "-ex", "thread",
                  "-ex", f"generate-core-file {core}", "-ex", "kill", "--args", *argv],
