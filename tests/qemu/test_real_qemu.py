@@ -472,7 +472,7 @@ class RealQemu(TempDirTestCase):
         qio = self.path("qemu-io")
         run(["objcopy", "--strip-all", exe("qemu-io"), qio], check=True)
         bid = re.search(r"Build ID: ([0-9a-f]+)", run(["eu-readelf", "-n", qio]).stdout).group(1)
-        proc = subprocess.Popen([qio, "-f", "raw", self.data], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([qio, *QEMU_IO_RAW, self.data], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pids.append(proc.pid)
         try:
