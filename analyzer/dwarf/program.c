@@ -116,12 +116,27 @@ const struct ac_backtrace *ac_program_backtrace(struct ac_program *prog,
 	return prog->backtraces[thread_index];
 }
 
+struct ac_error *ac_program_symbol(struct ac_program *prog, uint64_t address,
+				   const char **name, uint64_t *offset)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(ac_target_dwfl(prog->target), address);
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *n = mod ? ac_target_addrinfo(prog->target, mod, address, &off, &sym) : NULL;
+	if (!n)
+		return ac_error_create_at(AC_ERR_LOOKUP, address, "no symbol covers 0x%" PRIx64,
+					  address);
+	*name = n;
+	*offset = off;
+	return NULL;
+}
+
 const char *ac_program_symbolize(struct ac_program *prog, uint64_t address,
 				 char *buf, size_t size)
 {
 	const char *name;
 	uint64_t offset;
-	struct ac_error *err = ac_dwarf_symbolize(prog->dwarf, address, &name, &offset);
+	struct ac_error *err = ac_program_symbol(prog, address, &name, &offset);
 	if (err) {
 		ac_error_destroy(err);
 		snprintf(buf, size, "0x%" PRIx64, address);

@@ -39,6 +39,14 @@ void ac_program_note_error(struct ac_program *prog, struct ac_error *err,
 const struct ac_backtrace *ac_program_backtrace(struct ac_program *prog,
 						size_t thread_index);
 
+/*
+ * The symbol covering an address and the offset into it, through the
+ * target's per-(module, pc) memo: BH callbacks and coroutine entries
+ * repeat, and libdw walks a module's whole symbol table for each lookup.
+ * A lookup error when no symbol covers it.
+ */
+struct ac_error *ac_program_symbol(struct ac_program *prog, uint64_t address,
+				   const char **name, uint64_t *offset);
 /* "name+0x10" or "0x7f..." for an address; into buf. */
 const char *ac_program_symbolize(struct ac_program *prog, uint64_t address,
 				 char *buf, size_t size);

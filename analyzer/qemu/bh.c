@@ -45,7 +45,7 @@ static char *object_name(struct ac_program *prog, uint64_t address)
 {
 	const char *name;
 	uint64_t offset;
-	struct ac_error *err = ac_dwarf_symbolize(prog->dwarf, address, &name, &offset);
+	struct ac_error *err = ac_program_symbol(prog, address, &name, &offset);
 	if (err) {
 		ac_error_destroy(err);
 		return NULL;

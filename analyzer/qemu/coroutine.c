@@ -489,7 +489,7 @@ static uint64_t element_coroutine(struct ac_program *prog, const struct ac_objec
 	}
 	const char *name;
 	uint64_t offset;
-	err = ac_dwarf_symbolize(prog->dwarf, cb, &name, &offset);
+	err = ac_program_symbol(prog, cb, &name, &offset);
 	if (err || offset) {
 		ac_error_destroy(err);
 		return 0;

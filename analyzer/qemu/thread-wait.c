@@ -92,7 +92,7 @@ static void name_object(struct ac_program *prog, struct ac_thread_wait *w)
 {
 	const char *name;
 	uint64_t offset;
-	struct ac_error *err = ac_dwarf_symbolize(prog->dwarf, w->object, &name, &offset);
+	struct ac_error *err = ac_program_symbol(prog, w->object, &name, &offset);
 	if (!err && offset == 0)
 		w->object_name = strdup(name);
 	ac_error_destroy(err);
