@@ -10,6 +10,7 @@
 #define AIOCORE_TEST_HAND_PROGRAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "dwarf/dwarf.h"
@@ -48,6 +49,13 @@ void hand_snapshot_end(pid_t pid);
 #define HAND_NO_THREAD ((size_t)-1)
 struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
 					 size_t n, size_t this_thread);
+/*
+ * The same with x86_64 prstatus registers per thread (regs[i], 27 each):
+ * for decoders of syscall arguments.  Without, every register is 0 (an
+ * orig_rax of 0 reads as read(2)); a %rsp of 0 becomes the real stack's.
+ */
+struct ac_program *hand_program_open_regs(const struct hand_thread *threads, size_t n,
+					  const uint64_t (*regs)[27]);
 void hand_program_close(struct ac_program *prog);
 /* One thread, this one, in main(): for decoders that look at no stack. */
 struct ac_program *hand_program_self(void);
