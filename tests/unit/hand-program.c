@@ -164,6 +164,14 @@ const struct ac_evidence *hand_evidence(const struct ac_finding *f, const char *
 	return NULL;
 }
 
+bool hand_noted(const struct ac_program *prog, const char *text)
+{
+	for (size_t i = 0; i < prog->n_notes; i++)
+		if (strstr(prog->notes[i], text))
+			return true;
+	return false;
+}
+
 bool hand_checked(const struct ac_findings *findings, const char *text)
 {
 	for (size_t i = 0; i < findings->n_checked; i++)

@@ -64,6 +64,8 @@ struct ac_program *hand_program_self(void);
 
 /* The finding's evidence line named what; fails the test if none. */
 const struct ac_evidence *hand_evidence(const struct ac_finding *f, const char *what);
+/* Whether some program note contains text. */
+bool hand_noted(const struct ac_program *prog, const char *text);
 /* Whether some line of findings->checked contains text. */
 bool hand_checked(const struct ac_findings *findings, const char *text);
 /* Runs rule over a on a hand program of these threads; returns findings->n. */

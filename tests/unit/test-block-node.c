@@ -42,14 +42,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static bool noted(const struct ac_program *prog, const char *text)
-{
-	for (size_t i = 0; i < prog->n_notes; i++)
-		if (strstr(prog->notes[i], text))
-			return true;
-	return false;
-}
-
 static void test_graph(void **state)
 {
 	(void)state;
@@ -96,7 +88,7 @@ static void test_node_decode(void **state)
 	assert_string_equal(n.name, "node@0x10");
 	assert_null(n.filename);
 	assert_false(n.has_in_flight);
-	assert_true(noted(prog, "0x10 filename"));
+	assert_true(hand_noted(prog, "0x10 filename"));
 	ac_block_node_deinit(&n);
 	hand_program_close(prog);
 }
@@ -115,7 +107,7 @@ static void test_list_cycle(void **state)
 	/* Brent's cycle check meets disk0 again a step or two late: bounded. */
 	assert_true(g.n_nodes >= 2 && g.n_nodes <= 4);
 	assert_int_equal(g.nodes[0].address, ADDR(disk0));
-	assert_true(noted(prog, "all_bdrv_states: cycle"));
+	assert_true(hand_noted(prog, "all_bdrv_states: cycle"));
 	ac_block_graph_deinit(&g);
 	hand_program_close(prog);
 }
@@ -172,7 +164,7 @@ static void test_posix_aio(void **state)
 	assert_int_equal(r.bs, 0x10);
 	assert_string_equal(r.node.name, "node@0x10");
 	assert_null(r.node.filename);
-	assert_true(noted(prog, "0x10 filename"));
+	assert_true(hand_noted(prog, "0x10 filename"));
 	ac_posix_aio_deinit(&r);
 
 	struct ac_error *err = ac_posix_aio_decode(prog, 0x10, &r);

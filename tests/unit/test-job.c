@@ -71,14 +71,6 @@ static int setup_jobs(void **state)
 	return 0;
 }
 
-static bool noted(const struct ac_program *prog, const char *text)
-{
-	for (size_t i = 0; i < prog->n_notes; i++)
-		if (strstr(prog->notes[i], text))
-			return true;
-	return false;
-}
-
 static void test_jobs(void **state)
 {
 	setup_jobs(state);
@@ -130,7 +122,7 @@ static void test_cycle(void **state)
 	struct ac_job_list list;
 	assert_null(ac_jobs_decode(prog, &list));
 	assert_true(list.n >= 2 && list.n <= 4);
-	assert_true(noted(prog, "jobs: cycle"));
+	assert_true(hand_noted(prog, "jobs: cycle"));
 	ac_job_list_deinit(&list);
 	hand_program_close(prog);
 }
@@ -145,7 +137,7 @@ static void test_wild_id(void **state)
 	assert_null(ac_jobs_decode(prog, &list));
 	assert_int_equal(list.n, 1);
 	assert_string_equal(list.items[0].id, "mirror0");
-	assert_true(noted(prog, "jobs"));
+	assert_true(hand_noted(prog, "jobs"));
 	ac_job_list_deinit(&list);
 	hand_program_close(prog);
 }

@@ -181,10 +181,7 @@ static void test_wild_state(void **state)
 	assert_int_equal(list.items[0].n_requests, 0);
 	assert_null(list.items[1].server);       /* no saddr: unknown, not a problem */
 	assert_null(list.items[1].problem);
-	bool noted = false;
-	for (size_t i = 0; i < prog->n_notes; i++)
-		noted |= strstr(prog->notes[i], "NBD client node") != NULL;
-	assert_true(noted);
+	assert_true(hand_noted(prog, "NBD client node"));
 	ac_nbd_client_list_deinit(&list);
 	hand_program_close(prog);
 }

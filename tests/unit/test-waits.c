@@ -225,10 +225,7 @@ static void test_cap(void **state)
 	g.threads[0] = (struct hand_thread){ main_tid, "main", { "ppoll@libc.so.6", "main" } };
 	build(&g, &a);
 	assert_int_equal(g.w.n_nodes, 10000);
-	bool noted = false;
-	for (size_t i = 0; i < g.prog->n_notes; i++)
-		noted |= strstr(g.prog->notes[i], "wait-for graph cut at 10000 nodes or edges") != NULL;
-	assert_true(noted);
+	assert_true(hand_noted(g.prog, "wait-for graph cut at 10000 nodes or edges"));
 	graph_end(&g);
 	free(many);
 }
