@@ -20,26 +20,7 @@
 
 #define ADDR(p) ((uint64_t)(uintptr_t)(p))
 
-typedef enum JobType { JOB_TYPE_COMMIT, JOB_TYPE_STREAM, JOB_TYPE_MIRROR } JobType;
-typedef enum JobStatus {
-	JOB_STATUS_UNDEFINED, JOB_STATUS_CREATED, JOB_STATUS_RUNNING, JOB_STATUS_PAUSED,
-} JobStatus;
-typedef struct JobDriver { size_t instance_size; JobType job_type; } JobDriver;
-typedef struct ProgressMeter { uint64_t current, total; } ProgressMeter;
-
-typedef struct Job {
-	char *id;
-	const JobDriver *driver;
-	int refcnt;
-	JobStatus status;
-	bool busy, paused;
-#ifdef JOB_PROGRESS_FIELDS
-	int64_t progress_current, progress_total;
-#else
-	ProgressMeter progress;
-#endif
-	struct { struct Job *le_next, **le_prev; } job_list;
-} Job;
+#include "hand-job.h"
 
 /* Not static: only the analyzer reads them, the compiler must keep them. */
 struct { Job *lh_first; } jobs;

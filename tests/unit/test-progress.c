@@ -6,7 +6,10 @@
  * thread-pool requests are hand-built analyses; the capture times are
  * the core files' modification times, set by the test.  The same request,
  * argument bytes and state seconds later is no progress (the finding); a
- * request gone, a state moved on or its argument rewritten is progress;
+ * request gone, a state moved on or its argument rewritten is progress.
+ * A running job (hand-job.h, put on `jobs` by a second signal) whose
+ * progress.current did not move is no progress; one that moved (a third
+ * signal) is progress;
  * unmoved cores under a second apart cannot tell; the same file twice or
  * the cores in the wrong order are refused.
  */
@@ -27,22 +30,61 @@
 #include <unistd.h>
 
 #include "rules/progress.h"
+#include "hand-job.h"
 
 #define ADDR(p) ((uint64_t)(uintptr_t)(p))
 
 static char tmpdir[] = "/tmp/aiocore-progress-XXXXXX";
 static char core_a[600], core_a2[600], core_b[600];
+static char core_j[600], core_j2[600], core_k[600];   /* with a job: at 100, copy, at 300 */
 static volatile unsigned char request_arg[64] = "read 4096 bytes at 0";
 static int done_pipe[2];
+
+/* Not static: only the analyzer reads them, the compiler must keep them. */
+struct { Job *lh_first; } jobs;
+Job mirror_job;
+const JobDriver mirror_driver = { sizeof(Job), JOB_TYPE_MIRROR };
+char mirror_id[] = "mirror0";
+
+static void signal_done(void)
+{
+	char c = 1;
+	if (write(done_pipe[1], &c, 1) != 1)
+		_exit(1);
+}
+
+/* In the child: a running mirror job appears, at 100 of 1000. */
+static void start_job(int sig)
+{
+	(void)sig;
+	mirror_job = (Job){ .id = mirror_id, .driver = &mirror_driver,
+			    .status = JOB_STATUS_RUNNING, .busy = true,
+			    .progress = { 100, 1000 } };
+	jobs.lh_first = &mirror_job;
+	signal_done();
+}
+
+/* In the child: the job advances to 300. */
+static void advance_job(int sig)
+{
+	(void)sig;
+	mirror_job.progress.current = 300;
+	signal_done();
+}
 
 /* In the child: rewrite the request's argument, then say so. */
 static void rewrite_arg(int sig)
 {
 	(void)sig;
 	request_arg[5] = '8';
-	char c = 1;
-	if (write(done_pipe[1], &c, 1) != 1)
-		_exit(1);
+	signal_done();
+}
+
+/* Sends sig to pid and waits for its handler to be done. */
+static int poke(pid_t pid, int sig)
+{
+	char c;
+	return kill(pid, sig) == 0 && read(done_pipe[0], &c, 1) == 1 ? 0 : -1;
 }
 
 static int gcore(pid_t pid, const char *path)
@@ -63,22 +105,36 @@ static int setup(void **state)
 	snprintf(core_a, sizeof(core_a), "%s/a.core", tmpdir);
 	snprintf(core_a2, sizeof(core_a2), "%s/a2.core", tmpdir);
 	snprintf(core_b, sizeof(core_b), "%s/b.core", tmpdir);
+	snprintf(core_j, sizeof(core_j), "%s/j.core", tmpdir);
+	snprintf(core_j2, sizeof(core_j2), "%s/j2.core", tmpdir);
+	snprintf(core_k, sizeof(core_k), "%s/k.core", tmpdir);
 	signal(SIGUSR1, rewrite_arg);
+	signal(SIGUSR2, start_job);
+	signal(SIGURG, advance_job);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0)
 		for (;;)
 			pause();
-	char c, cmd[1400];
+	char cmd[2600];
 	int rc = gcore(pid, core_a);
 	if (rc == 0)
-		rc = kill(pid, SIGUSR1) == 0 && read(done_pipe[0], &c, 1) == 1 ? 0 : -1;
+		rc = poke(pid, SIGUSR1);
 	if (rc == 0)
 		rc = gcore(pid, core_b);
+	if (rc == 0)
+		rc = poke(pid, SIGUSR2);
+	if (rc == 0)
+		rc = gcore(pid, core_j);
+	if (rc == 0)
+		rc = poke(pid, SIGURG);
+	if (rc == 0)
+		rc = gcore(pid, core_k);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "cp %s %s", core_a, core_a2);   /* a second inode */
+	/* Copies: a second inode of the same moment. */
+	snprintf(cmd, sizeof(cmd), "cp %s %s && cp %s %s", core_a, core_a2, core_j, core_j2);
 	return rc == 0 && system(cmd) == 0 ? 0 : -1;
 }
 
@@ -271,6 +327,49 @@ static void test_idle(void **state)
 	result_deinit(&r);
 }
 
+/* A running job at 100 of 1000 both times: no progress, named in the summary. */
+static void test_job_unmoved(void **state)
+{
+	(void)state;
+	struct side e, l;
+	side_init(&e, 0);
+	side_init(&l, 0);
+	struct result r;
+	assert_null(compare(core_j, T0, &e, core_j2, T0 + 5, &l, &r));
+	assert_int_equal(r.p.state, AC_PROGRESS_STALLED);
+	assert_int_equal(r.p.n_stalled, 1);
+	assert_string_equal(r.p.summary, "no progress in 5.0 s on job mirror0 (mirror, running) "
+			    "at 100 of 1000");
+	assert_int_equal(r.f.n, 1);
+	assert_string_equal(r.f.items[0].evidence[0].what, "Job");
+	assert_int_equal(r.f.items[0].evidence[0].address, ADDR(&mirror_job));
+	result_deinit(&r);
+}
+
+static void test_job_moved(void **state)
+{
+	(void)state;
+	struct side e, l;
+	side_init(&e, 0);
+	side_init(&l, 0);
+	struct result r;
+	assert_null(compare(core_j, T0, &e, core_k, T0 + 5, &l, &r));
+	assert_int_equal(r.p.state, AC_PROGRESS_MOVING);
+	assert_int_equal(r.p.job_progress, 200);
+	assert_string_equal(r.p.summary, "progressing: jobs progressed by 200 in 5.0 s");
+	bool line = false;
+	for (size_t i = 0; i < r.p.n_lines; i++)
+		if (!strcmp(r.p.lines[i].what, "job mirror0 (mirror) progress")) {
+			line = true;
+			assert_true(r.p.lines[i].moved);
+			assert_string_equal(r.p.lines[i].earlier, "100/1000 running");
+			assert_string_equal(r.p.lines[i].later, "300/1000 running");
+		}
+	assert_true(line);
+	assert_int_equal(r.f.n, 0);
+	result_deinit(&r);
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -302,6 +401,8 @@ int main(void)
 		cmocka_unit_test(test_argument_rewritten_is_progress),
 		cmocka_unit_test(test_too_close),
 		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_job_unmoved),
+		cmocka_unit_test(test_job_moved),
 		cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
