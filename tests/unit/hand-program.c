@@ -23,6 +23,7 @@ struct hand {
 	uint64_t sp;
 	size_t this_thread;
 	uint64_t tls_base;
+	const uint64_t (*regs)[27];   /* hand_program_open_regs(), else NULL */
 };
 
 static int read_memory(void *arg, uint64_t address, void *buf, size_t size)
@@ -49,7 +50,10 @@ static int thread(void *arg, size_t index, struct ac_thread *ret)
 	 * stack, so that scans know that region for a stack, as in a core.
 	 */
 	ret->n_gregs = 27;
-	ret->gregs[19] = ((struct hand *)arg)->sp;
+	if (((struct hand *)arg)->regs)
+		memcpy(ret->gregs, ((struct hand *)arg)->regs[index], 27 * sizeof(uint64_t));
+	if (!ret->gregs[19])
+		ret->gregs[19] = ((struct hand *)arg)->sp;
 	if (index == ((struct hand *)arg)->this_thread)
 		ret->tls_base = ((struct hand *)arg)->tls_base;
 	return 0;
@@ -77,6 +81,7 @@ static struct ac_backtrace *make_backtrace(const struct hand_thread *t)
 }
 
 static struct hand current;
+static const uint64_t (*next_regs)[27];   /* for the next open only */
 static const struct ac_target_callbacks callbacks = {
 	.read_memory = read_memory,
 	.thread_count = thread_count,
@@ -113,7 +118,8 @@ struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *th
 #endif
 	int here;
 	current = (struct hand){ pid, threads, n, (uint64_t)(uintptr_t)&here, this_thread,
-				 (uint64_t)(uintptr_t)pthread_self() };   /* x86_64: %fs base */
+				 (uint64_t)(uintptr_t)pthread_self(), next_regs };   /* x86_64: %fs base */
+	next_regs = NULL;
 	struct ac_target_config config = {
 		.pid = pid,
 		.callbacks = &callbacks,
@@ -128,6 +134,13 @@ struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *th
 	for (size_t i = 0; i < n; i++)
 		prog->backtraces[i] = make_backtrace(&threads[i]);
 	return prog;
+}
+
+struct ac_program *hand_program_open_regs(const struct hand_thread *threads, size_t n,
+					  const uint64_t (*regs)[27])
+{
+	next_regs = regs;
+	return hand_program_open(threads, n);
 }
 
 struct ac_program *hand_program_self(void)
@@ -149,6 +162,14 @@ const struct ac_evidence *hand_evidence(const struct ac_finding *f, const char *
 			return &f->evidence[i];
 	fail_msg("no evidence \"%s\" in finding %s", what, f->pattern->id);
 	return NULL;
+}
+
+bool hand_noted(const struct ac_program *prog, const char *text)
+{
+	for (size_t i = 0; i < prog->n_notes; i++)
+		if (strstr(prog->notes[i], text))
+			return true;
+	return false;
 }
 
 bool hand_checked(const struct ac_findings *findings, const char *text)

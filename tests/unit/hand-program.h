@@ -10,6 +10,7 @@
 #define AIOCORE_TEST_HAND_PROGRAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "dwarf/dwarf.h"
@@ -48,6 +49,13 @@ void hand_snapshot_end(pid_t pid);
 #define HAND_NO_THREAD ((size_t)-1)
 struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *threads,
 					 size_t n, size_t this_thread);
+/*
+ * The same with x86_64 prstatus registers per thread (regs[i], 27 each):
+ * for decoders of syscall arguments.  Without, every register is 0 (an
+ * orig_rax of 0 reads as read(2)); a %rsp of 0 becomes the real stack's.
+ */
+struct ac_program *hand_program_open_regs(const struct hand_thread *threads, size_t n,
+					  const uint64_t (*regs)[27]);
 void hand_program_close(struct ac_program *prog);
 /* One thread, this one, in main(): for decoders that look at no stack. */
 struct ac_program *hand_program_self(void);
@@ -56,6 +64,8 @@ struct ac_program *hand_program_self(void);
 
 /* The finding's evidence line named what; fails the test if none. */
 const struct ac_evidence *hand_evidence(const struct ac_finding *f, const char *what);
+/* Whether some program note contains text. */
+bool hand_noted(const struct ac_program *prog, const char *text);
 /* Whether some line of findings->checked contains text. */
 bool hand_checked(const struct ac_findings *findings, const char *text);
 /* Runs rule over a on a hand program of these threads; returns findings->n. */

@@ -124,14 +124,6 @@ static const struct ac_coroutine *find(const struct ac_coroutine_list *list, con
 	return NULL;
 }
 
-static bool noted(const struct ac_program *prog, const char *text)
-{
-	for (size_t i = 0; i < prog->n_notes; i++)
-		if (strstr(prog->notes[i], text))
-			return true;
-	return false;
-}
-
 static void test_seeds(void **state)
 {
 	(void)state;
@@ -231,9 +223,9 @@ static void test_hostile_seeds(void **state)
 	assert_int_equal(co->entry, 0);
 	char want[96];
 	snprintf(want, sizeof(want), "Coroutine 0x%" PRIx64 ": saved sp", ADDR(zeroes));
-	assert_true(noted(prog, want));
-	assert_true(noted(prog, "is not readable stack"));
-	assert_true(noted(prog, "Coroutine 0x10"));
+	assert_true(hand_noted(prog, want));
+	assert_true(hand_noted(prog, "is not readable stack"));
+	assert_true(hand_noted(prog, "Coroutine 0x10"));
 	ac_coroutine_list_deinit(&list);
 	hand_program_close(prog);
 }
@@ -253,8 +245,8 @@ static void test_no_thread_pointer(void **state)
 	assert_string_equal(list.items[0].entry_name, "entry_suspends");
 	assert_false(list.items[0].has_context);
 	assert_non_null(strstr(list.items[0].problem, "saved context"));
-	assert_true(noted(prog, "1 thread without a known thread pointer"));
-	assert_true(noted(prog, "coroutine contexts cannot be read"));
+	assert_true(hand_noted(prog, "1 thread without a known thread pointer"));
+	assert_true(hand_noted(prog, "coroutine contexts cannot be read"));
 	ac_coroutine_list_deinit(&list);
 	hand_program_close(prog);
 }
