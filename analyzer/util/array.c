@@ -6,18 +6,18 @@
 #include "array.h"
 
 /*
- * The capacity an array of n elements has: 0, or the next power of two
- * of at least 4.  Growing only when n reaches it keeps that true without
- * storing it.
+ * The capacity an allocated array of n elements has: the next power of
+ * two of at least 4 (4 for an emptied one).  Growing only when n reaches
+ * it keeps that true without storing it.
  */
-static bool needs_room(size_t n)
+static bool full(size_t n)
 {
-	return n == 0 || (n >= 4 && (n & (n - 1)) == 0);
+	return n >= 4 && (n & (n - 1)) == 0;
 }
 
 void *ac_array_grow(void *items, size_t n, size_t elem_size)
 {
-	if (items && !needs_room(n))
+	if (items && !full(n))
 		return items;
 	size_t cap = n < 4 ? 4 : 2 * n;
 	if (cap < n || (elem_size && cap > SIZE_MAX / elem_size))

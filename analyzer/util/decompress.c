@@ -517,7 +517,8 @@ static struct ac_error *spool(struct job *job, const struct codec *codec,
 	if (err)
 		return err;
 	/* The magic the caller already read comes first. */
-	memcpy(job->in_buf, prefix, prefix_len);
+	if (prefix_len)
+		memcpy(job->in_buf, prefix, prefix_len);
 	job->in_total = prefix_len;
 	size_t in_pos = 0, in_len = prefix_len;
 	unsigned stuck = 0;  /* steps at end of input that did nothing */
