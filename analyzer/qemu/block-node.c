@@ -90,10 +90,16 @@ static struct ac_error *decode_requests(struct ac_program *prog,
 			err = ac_object_member_uint(prog, &req, "bytes", &r.bytes);
 		if (!err)
 			err = ac_object_member_uint(prog, &req, "co", &r.co);
+		/* type arrived with 2.x's BdrvTrackedRequestType; 2.1 has is_write. */
 		struct ac_object type;
-		if (!err && !ac_object_member(prog, &req, "type", &type, NULL) &&
-		    !ac_object_read_uint(prog, &type, &v))
-			r.type_name = ac_object_enum_name(prog, &type, (int64_t)v);
+		if (!err) {
+			struct ac_error *terr = ac_object_member(prog, &req, "type", &type, NULL);
+			if (!terr)
+				terr = ac_object_read_uint(prog, &type, &v);
+			if (!terr)
+				r.type_name = ac_object_enum_name(prog, &type, (int64_t)v);
+			ac_error_destroy(terr);
+		}
 		if (err)
 			break;
 		struct ac_tracked_request *grown =

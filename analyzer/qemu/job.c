@@ -44,10 +44,14 @@ static struct ac_error *decode_job(struct ac_program *prog, const struct ac_obje
 		job->type = enum_member(prog, &driver, "job_type");
 	ac_error_destroy(err);
 	job->status = enum_member(prog, obj, "status");
-	if (!ac_object_member_uint(prog, obj, "busy", &v))
+	err = ac_object_member_uint(prog, obj, "busy", &v);
+	if (!err)
 		job->busy = v;
-	if (!ac_object_member_uint(prog, obj, "paused", &v))
+	ac_error_destroy(err);
+	err = ac_object_member_uint(prog, obj, "paused", &v);
+	if (!err)
 		job->paused = v;
+	ac_error_destroy(err);
 	err = ac_object_member_uint(prog, obj, "progress.current|progress_current", &job->current);
 	if (!err)
 		err = ac_object_member_uint(prog, obj, "progress.total|progress_total", &job->total);

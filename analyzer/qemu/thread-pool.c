@@ -110,13 +110,16 @@ static struct ac_error *decode_element(struct ac_program *prog,
 	    (err = ac_object_member_uint(prog, obj, "common.aiocb_info", &info)))
 		return err;
 	e->state_name = ac_object_enum_name(prog, &state, e->state);
-	int64_t done, active, queued;
-	if (!ac_dwarf_enumerator(prog->dwarf, NULL, "THREAD_DONE", POOL_HINT, &done))
-		e->done = e->state == done;
-	if (!ac_dwarf_enumerator(prog->dwarf, NULL, "THREAD_ACTIVE", POOL_HINT, &active))
-		e->active = e->state == active;
-	if (!ac_dwarf_enumerator(prog->dwarf, NULL, "THREAD_QUEUED", POOL_HINT, &queued))
-		e->queued = e->state == queued;
+	/* A build without one of the enumerators leaves that state false. */
+	static const char *const names[] = { "THREAD_DONE", "THREAD_ACTIVE", "THREAD_QUEUED" };
+	bool *flags[] = { &e->done, &e->active, &e->queued };
+	for (size_t i = 0; i < 3; i++) {
+		int64_t value;
+		struct ac_error *eerr = ac_dwarf_enumerator(prog->dwarf, NULL, names[i], POOL_HINT, &value);
+		if (!eerr)
+			*flags[i] = e->state == value;
+		ac_error_destroy(eerr);
+	}
 	e->valid_aiocb_info = aiocb_info && info == aiocb_info;
 	e->func_name = symbol(prog, e->func);
 	e->cb_name = symbol(prog, e->cb);
