@@ -15,17 +15,6 @@
  */
 #define MAX_NODES 10000
 
-static bool grow(void **items, size_t n, size_t size)
-{
-	if (n >= MAX_NODES)
-		return false;      /* ac_waits_build notes the cut */
-	void *bigger = realloc(*items, (n + 1) * size);
-	if (!bigger)
-		return false;
-	*items = bigger;
-	return true;
-}
-
 static long find_node(const struct ac_waits *w, enum ac_wait_node_type type, uint64_t address)
 {
 	for (size_t i = 0; i < w->n_nodes; i++)
@@ -39,11 +28,13 @@ static long add_node(struct ac_waits *w, enum ac_wait_node_type type, uint64_t a
 		     const char *prefix, char *label)
 {
 	long at = find_node(w, type, address);
-	if (at >= 0 || !grow((void **)&w->nodes, w->n_nodes, sizeof(*w->nodes))) {
+	/* Past MAX_NODES ac_waits_build notes the cut. */
+	struct ac_wait_node *n = at >= 0 || w->n_nodes >= MAX_NODES ? NULL
+				 : ac_array_slot(w->nodes, w->n_nodes);
+	if (!n) {
 		free(label);
 		return at;
 	}
-	struct ac_wait_node *n = &w->nodes[w->n_nodes];
 	*n = (struct ac_wait_node){ .type = type, .address = address, .label = label };
 	if (asprintf(&n->id, "%s:0x%" PRIx64, prefix, address) < 0)
 		n->id = NULL;
@@ -57,9 +48,12 @@ static void add_edge(struct ac_waits *w, long from, long to, const char *label)
 	for (size_t i = 0; i < w->n_edges; i++)
 		if (w->edges[i].from == (size_t)from && w->edges[i].to == (size_t)to)
 			return;
-	if (!grow((void **)&w->edges, w->n_edges, sizeof(*w->edges)))
+	struct ac_wait_edge *e = w->n_edges >= MAX_NODES ? NULL
+				 : ac_array_slot(w->edges, w->n_edges);
+	if (!e)
 		return;
-	w->edges[w->n_edges++] = (struct ac_wait_edge){ (size_t)from, (size_t)to, label };
+	*e = (struct ac_wait_edge){ (size_t)from, (size_t)to, label };
+	w->n_edges++;
 }
 
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
