@@ -119,7 +119,7 @@ const struct ac_backtrace *ac_program_backtrace(struct ac_program *prog,
 struct ac_error *ac_program_symbol(struct ac_program *prog, uint64_t address,
 				   const char **name, uint64_t *offset)
 {
-	Dwfl_Module *mod = dwfl_addrmodule(ac_target_dwfl(prog->target), address);
+	Dwfl_Module *mod = ac_target_module_at(prog->target, address);
 	GElf_Off off;
 	GElf_Sym sym;
 	const char *n = mod ? ac_target_addrinfo(prog->target, mod, address, &off, &sym) : NULL;

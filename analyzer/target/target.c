@@ -798,6 +798,46 @@ const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint6
 	return name;
 }
 
+struct segment_search {
+	uint64_t address;
+	Dwfl_Module *found;
+};
+
+static int module_holds(Dwfl_Module *mod, void **userdata, const char *name,
+			Dwarf_Addr start, void *arg)
+{
+	(void)userdata;
+	(void)name;
+	(void)start;
+	struct segment_search *s = arg;
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	size_t phnum;
+	if (!elf || elf_getphdrnum(elf, &phnum) < 0)
+		return DWARF_CB_OK;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr phdr;
+		if (!gelf_getphdr(elf, i, &phdr) || phdr.p_type != PT_LOAD)
+			continue;
+		uint64_t lo = bias + phdr.p_vaddr;
+		if (s->address >= lo && s->address - lo < phdr.p_memsz) {
+			s->found = mod;
+			return DWARF_CB_ABORT;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+Dwfl_Module *ac_target_module_at(struct ac_target *target, uint64_t address)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(target->dwfl, address);
+	if (mod)
+		return mod;
+	struct segment_search s = { address, NULL };
+	dwfl_getmodules(target->dwfl, module_holds, &s, 0);
+	return s.found;
+}
+
 pid_t ac_target_process_id(const struct ac_target *target)
 {
 	return target->core ? target->core->process_id : target->process_id;

@@ -34,6 +34,13 @@ const char *ac_target_name(const struct ac_target *target);
  */
 const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
 			       GElf_Off *offset, GElf_Sym *sym);
+/*
+ * The module whose loaded segments hold address, or NULL.  Unlike
+ * dwfl_addrmodule() this covers a segment's zero-filled tail (.bss past the
+ * last file page), which a live process maps anonymously and so outside
+ * the module's range in /proc/PID/maps.
+ */
+Dwfl_Module *ac_target_module_at(struct ac_target *target, uint64_t address);
 
 /* The process id (its main thread's tid); 0 when the core does not say. */
 pid_t ac_target_process_id(const struct ac_target *target);

@@ -6,7 +6,9 @@
  * I/O call's fd/offset/length (pread64 from registers, preadv from its
  * iovecs, io_submit from its first iocb), another syscall, and a wait on
  * the runtime's (g5) BQL through its taker's frame.  Hostile: a poll whose
- * fds cannot be read, a QemuCond whose variable cannot be.
+ * fds cannot be read, a QemuCond whose variable cannot be.  A lock in the
+ * .bss past the last file page (mapped anonymously, outside the module's
+ * range in /proc/PID/maps) is still named.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -188,11 +190,32 @@ static void test_without_registers(void **state)
 	hand_program_close(prog);
 }
 
+/* Far past the file-backed pages of the executable's data segment. */
+static char bss_tail[8 << 20];
+
+static void test_bss_tail_named(void **state)
+{
+	(void)state;
+	struct ac_program *prog = hand_program_self();
+	const char *name;
+	uint64_t offset;
+	struct ac_error *err = ac_program_symbol(prog, ADDR(&bss_tail[6 << 20]), &name, &offset);
+	assert_null(err);
+	assert_string_equal(name, "bss_tail");
+	assert_int_equal(offset, 6 << 20);
+	/* Past every segment: still no symbol. */
+	err = ac_program_symbol(prog, UINT64_C(0x10), &name, &offset);
+	assert_non_null(err);
+	ac_error_destroy(err);
+	hand_program_close(prog);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_without_registers),
+		cmocka_unit_test(test_bss_tail_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
