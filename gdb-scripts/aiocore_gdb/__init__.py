@@ -4,6 +4,7 @@
 library    ctypes binding of libaiocore-gdb.so; what gdb knows -> a target
 commands   aio-<view> for every view in the library's table
 functions  $aio_ctx(n), $aio_ctx_count(), $aio_bh(ctx, n), $aio_bh_count(ctx)
+overview   `aio` / `help aio`: the list of both
 """
 import glob
 import os
@@ -27,13 +28,12 @@ def load(library_path, script_dir):
     global _loaded
     if _loaded:
         return
-    from . import library, commands, functions
+    from . import library, commands, functions, overview
     path = library_path or _find_library(script_dir)
     if not path or not os.path.exists(path):
         raise gdb.GdbError(
             "aiocore: libaiocore-gdb.so not found (%s); build aiocore or set "
             "AIOCORE_GDB_LIB" % (path or "no build directory next to " + script_dir))
     lib = library.Library(path)
-    commands.register(lib)
-    functions.register(lib)
+    overview.register(commands.register(lib), functions.register(lib))
     _loaded = True

@@ -51,6 +51,7 @@ class ViewCommand(gdb.Command):
 
     def __init__(self, lib, view):
         super().__init__("aio-" + view, gdb.COMMAND_DATA)
+        self.name = "aio-" + view
         self._lib = lib
         self._view = view
 
@@ -91,8 +92,11 @@ def _doc(view, summary, help_text, options_help):
 
 
 def register(lib):
+    """Make the commands; returns them (for `help aio`)."""
     options_help = lib.options_help()
+    made = []
     for view, summary, help_text in lib.views():
         cls = type("Aio" + view.title().replace("-", "") + "Command", (ViewCommand,),
                    {"__doc__": _doc(view, summary, help_text, options_help)})
-        cls(lib, view)
+        made.append(cls(lib, view))
+    return made

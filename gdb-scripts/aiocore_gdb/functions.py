@@ -68,6 +68,7 @@ class AioCtxCount(gdb.Function):
 
     def __init__(self):
         super().__init__("aio_ctx_count")
+        self.name = "aio_ctx_count"
 
     def invoke(self):
         return len(context_addresses())
@@ -79,6 +80,7 @@ class AioCtx(gdb.Function):
 
     def __init__(self):
         super().__init__("aio_ctx")
+        self.name = "aio_ctx"
 
     def invoke(self, n):
         addresses = context_addresses()
@@ -91,6 +93,7 @@ class AioBhCount(gdb.Function):
 
     def __init__(self):
         super().__init__("aio_bh_count")
+        self.name = "aio_bh_count"
 
     def invoke(self, ctx):
         return len(bh_addresses(int(ctx)))
@@ -102,6 +105,7 @@ class AioBh(gdb.Function):
 
     def __init__(self):
         super().__init__("aio_bh")
+        self.name = "aio_bh"
 
     def invoke(self, ctx, n):
         addresses = bh_addresses(int(ctx))
@@ -109,6 +113,7 @@ class AioBh(gdb.Function):
 
 
 def register(lib):
+    """Make the functions; returns them (for `help aio`)."""
     global _lib
     _lib = lib
     for event in (gdb.events.cont, gdb.events.exited, gdb.events.memory_changed,
@@ -116,7 +121,4 @@ def register(lib):
         event.connect(_invalidate)
     gdb.events.new_objfile.connect(_invalidate_types)
     gdb.events.clear_objfiles.connect(_invalidate_types)
-    AioCtxCount()
-    AioCtx()
-    AioBhCount()
-    AioBh()
+    return [AioCtxCount(), AioCtx(), AioBhCount(), AioBh()]

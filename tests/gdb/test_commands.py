@@ -3,6 +3,7 @@
 functions, exit codes surfaced as $aio_exit, errors as gdb errors."""
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -56,6 +57,36 @@ class Commands(unittest.TestCase):
         (apropos, _), = self.gdb("apropos aiocore")[0]
         for view in views:
             self.assertIn("aio-" + view, apropos)
+
+    def test_help_aio(self):
+        """`help aio` lists every aio-* command gdb has registered (from gdb's
+        own completion, not from our list), each once with the view's summary,
+        and nothing that is not registered; `aio` prints the same list."""
+        results, _ = self.gdb("help aio", "aio", "complete aio-", "show convenience")
+        (listing, _), (plain, code), (registered, _), (functions, _) = results
+        self.assertEqual(listing.rstrip("\n"), plain.rstrip("\n"))
+        self.assertEqual(code, None)   # `aio` does not touch $aio_exit
+        registered = set(registered.split())
+        self.assertTrue(registered, "gdb completes no aio-* command")
+        listed = re.findall(r"^(aio-\S+) +-- (.+)$", listing, re.MULTILINE)
+        names = [name for name, _ in listed]
+        self.assertEqual(len(names), len(set(names)), listing)
+        self.assertEqual(set(names), registered,
+                         "missing from help aio: %s; listed but not registered: %s"
+                         % (registered - set(names), set(names) - registered))
+        summaries = dict(listed)
+        for view in gdbtest.views():
+            # the view's one-line summary: the CLI's `aiocore --help` line
+            cli_line = [line for line in gdbtest.cli("--help").stdout.split("\n")
+                        if re.match(r"^ +%s +" % re.escape(view), line)]
+            self.assertTrue(cli_line, view)
+            summary = cli_line[0].split(None, 1)[1].strip()
+            self.assertEqual(summaries["aio-" + view].lower(), summary.lower())
+        listed_functions = set(re.findall(r"^\$(aio_\w+)\(", listing, re.MULTILINE))
+        internal = set(re.findall(r"^\$(aio_\w+) = <internal function", functions,
+                                  re.MULTILINE))
+        self.assertTrue(internal, functions)
+        self.assertEqual(listed_functions, internal)
 
     def test_dash_help_option(self):
         (out, code), = self.gdb("aio-bh-list --help")[0]
