@@ -114,7 +114,7 @@ static void report(const char *result, const char *core, pid_t pid, double secon
 	const struct rt_variant_info *info = rt_variant_info(rt_opts.variant);
 
 	if (rt_opts.json) {
-		printf("{\"pattern\":");
+		printf("{\"schema\":\"aiocore-reproduce/1\",\"pattern\":");
 		json_string(stdout, info->name);
 		printf(",\"profile\":\"%s\",\"mode\":\"%s\",\"result\":\"%s\",\"core\":",
 		       PROFILE_NAME, rt_opts.mode == RT_MODE_INJECT ? "inject" : "stress", result);

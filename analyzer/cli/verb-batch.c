@@ -20,6 +20,9 @@
 #include "rules/rules.h"
 
 #define MAX_DEPTH 4
+/* docs/json.md: one per core line, one for the summary line. */
+#define BATCH_SCHEMA "aiocore-batch/1"
+#define BATCH_SUMMARY_SCHEMA "aiocore-batch-summary/1"
 
 struct input {
 	char *path;
@@ -188,6 +191,7 @@ static void analyse(const struct ac_target_config *base, const char *path, FILE 
 	struct ac_json j;
 	ac_json_init(&j, out, false);
 	ac_json_object_begin(&j);
+	ac_json_field_string(&j, "schema", BATCH_SCHEMA);
 	ac_json_key(&j, "core");
 	ac_json_string(&j, path);
 	struct ac_program *prog;
@@ -301,6 +305,7 @@ static void print_error_line(const char *path, const char *reason, double secs)
 	struct ac_json j;
 	ac_json_init(&j, stdout, false);
 	ac_json_object_begin(&j);
+	ac_json_field_string(&j, "schema", BATCH_SCHEMA);
 	ac_json_key(&j, "core");
 	ac_json_string(&j, path);
 	ac_json_key(&j, "exit");
@@ -373,6 +378,7 @@ static void print_summary(struct group *groups, size_t n_groups, const size_t *c
 	struct ac_json j;
 	ac_json_init(&j, stdout, false);
 	ac_json_object_begin(&j);
+	ac_json_field_string(&j, "schema", BATCH_SUMMARY_SCHEMA);
 	ac_json_key(&j, "summary");
 	ac_json_object_begin(&j);
 	ac_json_key(&j, "cores");

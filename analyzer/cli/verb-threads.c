@@ -100,6 +100,7 @@ int ac_verb_threads(int argc, char **argv)
 	if (opts.json) {
 		ac_json_init(&json, stdout, true);
 		ac_json_object_begin(&json);
+		ac_json_field_string(&json, "schema", "aiocore-threads/1");
 		ac_json_key(&json, "target");
 		ac_json_string(&json, ac_target_name(target));
 		ac_json_key(&json, "arch");

@@ -79,6 +79,6 @@ struct ac_error *ac_view_bh_list(struct ac_program *prog, const struct ac_view_o
 				 FILE *out, enum ac_view_result *result)
 {
 	*result = AC_VIEW_OK;
-	return ac_view_each_context(prog, opts, out, "contexts", show_context,
-				    ac_view_no_context(opts));
+	return ac_view_each_context(prog, opts, out, "aiocore-bh-list/1", "contexts",
+				    show_context, ac_view_no_context(opts));
 }

@@ -178,7 +178,7 @@ struct ac_error *ac_view_coroutines(struct ac_program *prog,
 	/* Coroutines do not belong to one AioContext until 2.9 (Coroutine.ctx). */
 	if (opts->json) {
 		struct ac_json j;
-		ac_view_json_begin(&j, out, "coroutines");
+		ac_view_json_begin(&j, out, "aiocore-coroutines/1", "coroutines");
 		for (size_t i = 0; i < list.n; i++) {
 			if (opts->has_ctx && list.items[i].ctx != opts->ctx)
 				continue;

@@ -72,6 +72,6 @@ struct ac_error *ac_view_ctx(struct ac_program *prog, const struct ac_view_optio
 			     FILE *out, enum ac_view_result *result)
 {
 	*result = AC_VIEW_OK;
-	return ac_view_each_context(prog, opts, out, "contexts", show_context,
-				    ac_view_no_context(opts));
+	return ac_view_each_context(prog, opts, out, "aiocore-ctx/1", "contexts",
+				    show_context, ac_view_no_context(opts));
 }

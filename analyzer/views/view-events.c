@@ -126,7 +126,7 @@ struct ac_error *ac_view_events(struct ac_program *prog, const struct ac_view_op
 		return err;
 	if (opts->json) {
 		struct ac_json j;
-		ac_view_json_begin(&j, out, "events");
+		ac_view_json_begin(&j, out, "aiocore-events/1", "events");
 		for (size_t i = 0; i < events.n; i++)
 			print_json(prog, &j, &events.items[i]);
 		ac_view_json_end(prog, &j);

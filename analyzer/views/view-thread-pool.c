@@ -97,6 +97,7 @@ struct ac_error *ac_view_thread_pool(struct ac_program *prog,
 				     enum ac_view_result *result)
 {
 	*result = AC_VIEW_OK;
-	return ac_view_each_context(prog, opts, out, "pools", show_context,
+	return ac_view_each_context(prog, opts, out, "aiocore-thread-pool/1", "pools",
+				    show_context,
 				    "no thread pool (no AioContext has used one yet)");
 }

@@ -105,12 +105,18 @@ typedef bool ac_view_context_fn(struct ac_program *prog, const struct ac_aio_con
 				struct ac_json *json, size_t shown);
 struct ac_error *ac_view_each_context(struct ac_program *prog,
 				      const struct ac_view_options *opts, FILE *out,
-				      const char *json_key, ac_view_context_fn *show,
+				      const char *schema, const char *json_key,
+				      ac_view_context_fn *show,
 				      const char *none_text);
 /* "no AioContext found[ at that address]", as --ctx says. */
 const char *ac_view_no_context(const struct ac_view_options *opts);
-/* A JSON view's envelope: {"KEY": [ ... ], "notes": [...]} */
-void ac_view_json_begin(struct ac_json *json, FILE *out, const char *key);
+/*
+ * A JSON view's envelope: {"schema": SCHEMA, "KEY": [ ... ], "notes": [...]}.
+ * SCHEMA is "aiocore-VIEW/N" (docs/json.md): N grows when a field is
+ * renamed or removed.
+ */
+void ac_view_json_begin(struct ac_json *json, FILE *out, const char *schema,
+			const char *key);
 void ac_view_json_end(struct ac_program *prog, struct ac_json *json);
 
 /*

@@ -88,10 +88,12 @@ void ac_view_json_notes(struct ac_program *prog, struct ac_json *json)
 	ac_json_array_end(json);
 }
 
-void ac_view_json_begin(struct ac_json *json, FILE *out, const char *key)
+void ac_view_json_begin(struct ac_json *json, FILE *out, const char *schema,
+			const char *key)
 {
 	ac_json_init(json, out, true);
 	ac_json_object_begin(json);
+	ac_json_field_string(json, "schema", schema);
 	ac_json_key(json, key);
 	ac_json_array_begin(json);
 }
@@ -111,7 +113,8 @@ const char *ac_view_no_context(const struct ac_view_options *opts)
 
 struct ac_error *ac_view_each_context(struct ac_program *prog,
 				      const struct ac_view_options *opts, FILE *out,
-				      const char *json_key, ac_view_context_fn *show,
+				      const char *schema, const char *json_key,
+				      ac_view_context_fn *show,
 				      const char *none_text)
 {
 	struct ac_context_list list;
@@ -120,7 +123,7 @@ struct ac_error *ac_view_each_context(struct ac_program *prog,
 		return err;
 	struct ac_json j;
 	if (opts->json)
-		ac_view_json_begin(&j, out, json_key);
+		ac_view_json_begin(&j, out, schema, json_key);
 	size_t shown = 0;
 	for (size_t i = 0; i < list.n; i++) {
 		const struct ac_aio_context *c = &list.items[i];

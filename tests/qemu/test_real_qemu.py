@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "gdb"))
 from aiocoretest import TempDirTestCase, aiocore, run, wait_all_sleeping  # noqa: E402
 import gdbtest  # noqa: E402
+import jsonfields  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "fixtures", "inject")
@@ -462,6 +463,19 @@ class RealQemu(TempDirTestCase):
         self.assertFalse(bh_scheduled(qio, core, bh))
         self.assertNotEqual(int(pool, 16), 0)
         self.check_gdb_parity(qio, core)
+        self.check_json_fields(core)
+
+    def check_json_fields(self, core):
+        """Every view's --json on this QEMU's core against docs/json.md's
+        field tables (tests/integration/test_json_schema.py does the
+        runtime's cores)."""
+        tables = jsonfields.parse()
+        for args in (["ctx"], ["bh-list"], ["thread-pool"], ["events"], ["coroutines", "--bt"],
+                     ["waits"], ["diagnose"], ["threads"]):
+            with self.subTest(json=args[0]):
+                res = aiocore(*args, "--json", core)
+                self.assertIn(res.returncode, (0, 1, 3), res.stderr)
+                self.assertEqual(jsonfields.validate(json.loads(res.stdout), tables), [])
 
     # --- field inputs (issue 12) -------------------------------------------
     def test_stripped_qemu_at_its_path_and_a_piped_core(self):
