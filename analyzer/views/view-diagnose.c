@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* aiocore diagnose: every rule, then the verdict, evidence and fix. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,10 +56,19 @@ static void fix_in_build_text(FILE *out, const struct ac_pattern *p,
 			strchr(version->version, ' ') ? ", unless the package backports it" : "");
 }
 
+/* The pattern's page, as the Docs: line and "doc" show it. */
+static const char *doc_path(const struct ac_pattern *p, char *buf, size_t size)
+{
+	char page[128];
+	snprintf(page, sizeof(page), "patterns/%s.md", p->id);
+	return ac_view_doc_path(page, buf, size);
+}
+
 static void finding_text(FILE *out, const struct ac_finding *f, bool first,
 			 const struct ac_qemu_version *version)
 {
 	const struct ac_pattern *p = f->pattern;
+	char doc[PATH_MAX];
 	fprintf(out, "%s: %s (%s confidence)\n", first ? "VERDICT" : "ALSO", p->id,
 		ac_confidence_name(f->confidence));
 	fprintf(out, "  %s\n\n  Evidence:\n", f->summary);
@@ -78,14 +88,14 @@ static void finding_text(FILE *out, const struct ac_finding *f, bool first,
 		fprintf(out, "  Replay:       none in the runtime; see the page's \"How to reproduce\"\n");
 	else
 		fprintf(out, "  Replay:       aiocore reproduce %s\n", p->id);
-	fprintf(out, "  Docs:         docs/patterns/%s.md\n\n", p->id);
+	fprintf(out, "  Docs:         %s\n\n", doc_path(p, doc, sizeof(doc)));
 }
 
 static void finding_json(struct ac_json *j, const struct ac_finding *f,
 			 const struct ac_qemu_version *version)
 {
 	const struct ac_pattern *p = f->pattern;
-	char text[96];
+	char text[96], doc[PATH_MAX];
 	enum fix_in_build state = fix_in_build(p, version);
 	ac_json_object_begin(j);
 	ac_json_field_string(j, "id", p->id);
@@ -125,8 +135,7 @@ static void finding_json(struct ac_json *j, const struct ac_finding *f,
 		ac_json_field_string(j, "next_step", p->next_step);
 	snprintf(text, sizeof(text), "aiocore reproduce %s", p->id);
 	ac_json_field_string(j, "reproduce", p->no_reproduce ? NULL : text);
-	snprintf(text, sizeof(text), "docs/patterns/%s.md", p->id);
-	ac_json_field_string(j, "doc", text);
+	ac_json_field_string(j, "doc", doc_path(p, doc, sizeof(doc)));
 	ac_json_object_end(j);
 }
 

@@ -81,6 +81,14 @@ ac_view_fn ac_view_coroutines;
 ac_view_fn ac_view_diagnose;
 ac_view_fn ac_view_waits;
 
+/*
+ * The path to show for PAGE of docs/ ("patterns/lost-completion.md"): the
+ * installed copy when this code runs installed and the page is there,
+ * else "docs/PAGE" of the source tree (view-doc-path.c says why).  Written
+ * into buf, which is returned.
+ */
+const char *ac_view_doc_path(const char *page, char *buf, size_t size);
+
 struct ac_waits;
 /* The wait-for tree as `aiocore waits` prints it (also diagnose's summary). */
 void ac_view_waits_text(const struct ac_waits *waits, FILE *out);
