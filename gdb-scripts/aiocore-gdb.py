@@ -5,6 +5,7 @@ same bytes) and the convenience functions $aio_ctx(), $aio_bh(), ...
 
     (gdb) source BUILD/gdb-scripts/aiocore-gdb.py     a build tree
     gdb -x PREFIX/share/aiocore/gdb/aiocore-gdb.py    installed
+    gdb /usr/bin/qemu-img core                         auto-loaded (docs/gdb.md)
 
 The library is found from $AIOCORE_GDB_LIB, else from aiocore_gdb_paths.py
 next to this file (written by meson), else in ../build*/gdb-scripts/.
@@ -22,6 +23,9 @@ def _paths():
     try:
         paths = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(paths)
+        relative = getattr(paths, "RELATIVE_LIBRARY", "")
+        if relative and os.path.exists(os.path.join(here, relative)):
+            return os.path.normpath(os.path.join(here, relative)), paths.PACKAGE_DIR or here
         return paths.LIBRARY, paths.PACKAGE_DIR or here
     except (OSError, AttributeError):
         return None, here
