@@ -11,7 +11,7 @@ import re
 
 import installed
 import runtimecores
-from aiocoretest import TempDirTestCase, aiocore, run
+from aiocoretest import TempDirTestCase, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DOCS = os.path.normpath(os.path.join(HERE, "..", "..", "docs"))

@@ -11,6 +11,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import tempfile
 import unittest
 
 import jsonfields
@@ -79,7 +81,6 @@ class JsonSchema(TempDirTestCase):
         first = self.path("first.core")
         with open(self.path("reproduce.out"), "w+") as out:
             # the kept runtime holds its stdout: a file, not a pipe
-            import subprocess
             rc = subprocess.call([os.environ.get("AIOCORE", "aiocore"), "reproduce",
                                   "lost-completion", "--json", "--keep", "--out", first],
                                  stdout=out, stderr=subprocess.STDOUT, timeout=120)
@@ -152,10 +153,9 @@ class Validator(unittest.TestCase):
 
     def test_bad_table(self):
         """A malformed block names its line."""
-        doc = os.path.join(self.tmp if hasattr(self, "tmp") else "/tmp",
-                           "aiocore-json-%d.md" % os.getpid())
-        with open(doc, "w") as f:
+        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as f:
             f.write("```fields x/1\nschema string\nb.c int\n```\n")
+        doc = f.name
         self.addCleanup(os.unlink, doc)
         with self.assertRaisesRegex(ValueError, re.escape(doc) + r":3: b.c before its parent b"):
             jsonfields.parse(doc)
