@@ -10,8 +10,8 @@
 # Commands per core: aiocore diagnose, aiocore threads, gdb
 # 'thread apply all bt', eu-stack, drgn (bench/drgn-bt.py), and for a
 # runtime core (PROFILE g2, g5 or g10) seed 003's gdb recipe
-# (bench/seed003.gdb).  Wall time and peak RSS of every run come from
-# wait4() (what /usr/bin/time -v reports); the report gives min / median /
+# (bench/seed003.gdb).  Every run goes through GNU time (-f %M: its peak
+# RSS; the wall time, taken around it, includes time's ~1 ms); the report gives min / median /
 # max per command, the ratios to diagnose (peer's time / diagnose's: above
 # 1, diagnose is faster) and the load average before and after.
 # AIOCORE: aiocore's path (default: aiocore on PATH).  DEBUGINFOD_URLS is
@@ -59,11 +59,19 @@ def commands(core, exe, profile):
     return cmds
 
 
+RSS_FILE = f"/tmp/peers-rss.{os.getpid()}"
+
+
 def run(argv):
+    # GNU time, not this Python's wait4(): a forked Python child's own
+    # pages would count in ru_maxrss before the exec.
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    return (time.perf_counter() - t0) * 1000, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", RSS_FILE, *argv],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = (time.perf_counter() - t0) * 1000
+    with open(RSS_FILE) as f:
+        kib = int(f.read().split()[-1])
+    return wall, kib / 1024, p.returncode
 
 
 lines = []
@@ -109,4 +117,5 @@ text = "\n".join(lines) + "\n"
 sys.stdout.write(text)
 if out:
     open(out, "w").write(text)
+os.unlink(RSS_FILE)
 PY
