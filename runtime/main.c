@@ -42,6 +42,9 @@ static void usage(FILE *f)
 "  --capture-ms N     fixed --out: when to freeze for the capture (300)\n"
 "  --queue-depth N    guest requests in flight (4)\n"
 "  --threads N        thread pool max_threads (4)\n"
+"  --bhs N            N idle BHs on the main context (benchmarks)\n"
+"  --ram-mib N        N MiB of touched memory in the core (benchmarks)\n"
+"  --region-mib M     ... in mappings of M MiB (default: one mapping)\n"
 "  --json             one JSON result line on stdout\n"
 "  --verbose          show gcore's output\n"
 "  --list             list the variants\n"
@@ -81,6 +84,10 @@ static void runtime_main(void)
 		exit(RT_EXIT_ERROR);
 	}
 	rcu_init();
+	if (ballast_add() < 0) {
+		fprintf(stderr, "aiocore-runtime: cannot add the benchmark ballast\n");
+		exit(RT_EXIT_ERROR);
+	}
 	workload_start();
 	main_loop();
 }
@@ -108,6 +115,9 @@ int main(int argc, char **argv)
 		{ "capture-ms", required_argument, NULL, 'C' },
 		{ "queue-depth", required_argument, NULL, 'q' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "bhs", required_argument, NULL, 'B' },
+		{ "ram-mib", required_argument, NULL, 'R' },
+		{ "region-mib", required_argument, NULL, 'G' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'V' },
 		{ "list", no_argument, NULL, 'l' },
@@ -171,6 +181,21 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, &u) < 0 || !u || u > 64)
 				goto bad;
 			rt_opts.max_threads = (int)u;
+			break;
+		case 'B':
+			if (parse_uint(optarg, &u) < 0)
+				goto bad;
+			rt_opts.bhs = u;
+			break;
+		case 'R':
+			if (parse_uint(optarg, &u) < 0 || u > 65536)
+				goto bad;
+			rt_opts.ram_mib = u;
+			break;
+		case 'G':
+			if (parse_uint(optarg, &u) < 0 || !u)
+				goto bad;
+			rt_opts.region_mib = u;
 			break;
 		case 'j':
 			rt_opts.json = true;

@@ -43,6 +43,8 @@ struct ac_target_options {
 	"  --json            machine-readable output\n"
 /* Help lines of the options only some views take. */
 #define AC_CLI_CTX_HELP   "  --ctx ADDR        only the AioContext at ADDR\n"
+#define AC_CLI_SCAN_HELP                                                       \
+	"  --scan-memory     also scan the heap for AioContexts no root names\n"
 #define AC_CLI_BT_HELP    "  --bt              backtraces of the suspended coroutines\n"
 #define AC_CLI_BATCH_HELP "  --batch           many cores at once: aiocore diagnose --batch --help\n"
 #define AC_CLI_SINCE_HELP                                                      \

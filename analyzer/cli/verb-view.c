@@ -18,7 +18,7 @@ static void help(FILE *out, const struct ac_view *view)
 	fprintf(out,
 		"Usage: aiocore %s [OPTIONS] CORE|-\n"
 		"       aiocore %s [OPTIONS] --pid PID\n\n%s"
-		"\nOptions:\n" AC_CLI_TARGET_HELP "%s%s%s"
+		"\nOptions:\n" AC_CLI_TARGET_HELP AC_CLI_SCAN_HELP "%s%s%s"
 		"  -h, --help        this text\n",
 		view->name, view->name, view->help,
 		ac_view_takes_option(view->name, "--ctx") ? AC_CLI_CTX_HELP : "",
@@ -37,6 +37,7 @@ int ac_verb_view(int argc, char **argv)
 		{ "bt", no_argument, NULL, 0x201 },
 		{ "dot", no_argument, NULL, 0x202 },
 		{ "since", required_argument, NULL, 0x203 },
+		{ "scan-memory", no_argument, NULL, 0x204 },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -57,6 +58,8 @@ int ac_verb_view(int argc, char **argv)
 			vopts.backtraces = true;
 		} else if (opt == 0x202) {
 			vopts.dot = true;
+		} else if (opt == 0x204) {
+			vopts.scan_memory = true;
 		} else if (opt == 0x203 && view->run == ac_view_diagnose) {
 			since.core_path = optarg;
 		} else if (opt == 'h') {

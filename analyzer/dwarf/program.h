@@ -20,6 +20,7 @@ struct ac_program {
 	char **notes;
 	size_t n_notes;
 	struct ac_backtrace **backtraces;  /* per thread index, lazily */
+	bool scan_memory;   /* --scan-memory: also scan the heap for AioContexts */
 };
 
 /* Opens the target; no DWARF for the executable is fatal here. */

@@ -7,12 +7,15 @@
 #include "aio-context.h"
 #include "dwarf/dwarf.h"
 #include "thread-pool.h"
+#include "tls.h"
 
 /* Guest RAM is one huge mapping; AioContexts live in the heap. */
 #define SCAN_MAX_REGION (256ULL << 20)
 #define SCAN_MAX_TOTAL (2ULL << 30)
 #define SCAN_CHUNK (1U << 20)
 #define MAX_CONTEXTS 256
+/* Longer than any block graph or backend list a QEMU has. */
+#define MAX_LIST_WALK 10000
 
 /* Where a thread that polls sleeps: libc's names, any of its aliases. */
 static bool is_poll_function(const char *symbol)
@@ -27,6 +30,19 @@ static bool is_poll_function(const char *symbol)
 	       !strcmp(name, "qemu_poll_ns");
 }
 
+/* found_as is "way; way; ...": is this way already one of them? */
+static bool has_way(const char *found_as, const char *way)
+{
+	size_t len = strlen(way);
+	for (const char *at = found_as; at; at = strstr(at, "; ")) {
+		if (at != found_as)
+			at += 2;
+		if (!strncmp(at, way, len) && (at[len] == '\0' || at[len] == ';'))
+			return true;
+	}
+	return false;
+}
+
 /* A context found again is not added twice; its found_as lists each way. */
 static struct ac_aio_context *add_context(struct ac_context_list *list,
 					  uint64_t address, const char *found_as)
@@ -35,6 +51,8 @@ static struct ac_aio_context *add_context(struct ac_context_list *list,
 		struct ac_aio_context *ctx = &list->items[i];
 		if (ctx->obj.address != address)
 			continue;
+		if (has_way(ctx->found_as, found_as))
+			return ctx;
 		char *more;
 		if (asprintf(&more, "%s; %s", ctx->found_as, found_as) >= 0) {
 			free(ctx->found_as);
@@ -129,8 +147,12 @@ static bool plausible_context(struct ac_program *prog, const struct ac_type *typ
 	return ok;
 }
 
-/* Every GSource whose source_funcs is &aio_source_funcs is an AioContext. */
-static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
+/*
+ * Every GSource whose source_funcs is &aio_source_funcs is an AioContext.
+ * Reads up to SCAN_MAX_TOTAL of the heap: only on request, or when no root
+ * named any context.  Returns the bytes read.
+ */
+static uint64_t scan_memory(struct ac_program *prog, struct ac_context_list *list)
 {
 	struct ac_variable funcs;
 	struct ac_type ctx_type;
@@ -145,12 +167,12 @@ static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 				      &member, NULL);
 	if (err) {
 		ac_program_note_error(prog, err, "memory scan for AioContexts skipped");
-		return;
+		return 0;
 	}
 	/* A thread's stack can hold &aio_source_funcs in a local: skip stacks. */
 	uint64_t *words = malloc(SCAN_CHUNK);
 	if (!words)
-		return;
+		return 0;
 	uint64_t scanned = 0;
 	struct ac_region region;
 	for (size_t r = 0; ac_target_region(prog->target, r, &region); r++) {
@@ -182,6 +204,7 @@ static void scan_memory(struct ac_program *prog, struct ac_context_list *list)
 		}
 	}
 	free(words);
+	return scanned;
 }
 
 /* Read a member into *value; a missing member only clears *has. */
@@ -333,6 +356,170 @@ static void add_from_threads(struct ac_program *prog, const struct ac_type *type
 	}
 }
 
+/* A context pointer read from a root: checked like a scan candidate first. */
+static struct ac_aio_context *add_checked(struct ac_program *prog, const struct ac_type *type,
+					  struct ac_context_list *list, uint64_t address,
+					  const char *found_as)
+{
+	if (!address)
+		return NULL;
+	if (!ac_context_list_find(list, address) && !plausible_context(prog, type, address))
+		return NULL;
+	return add_context(list, address, found_as);
+}
+
+/*
+ * Each thread's current context, a thread-local: co_tls_my_aiocontext
+ * (7.2+), my_aiocontext (the runtime), or my_iothread (2.8-7.1, an
+ * IOThread whose ctx it is).  2.1 has none.
+ */
+static void add_from_tls(struct ac_program *prog, const struct ac_type *type,
+			 struct ac_context_list *list)
+{
+	static const char *const names[] = { "co_tls_my_aiocontext", "my_aiocontext",
+					     "my_iothread" };
+	struct ac_tls_variable var;
+	struct ac_error *err = ac_tls_variable_find(prog, names, 3, &var);
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		return;
+	if (err) {
+		ac_program_note_error(prog, err, "thread-local current AioContext");
+		return;
+	}
+	bool via_iothread = !strcmp(var.name, "my_iothread");
+	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+		const struct ac_thread *t = ac_target_thread(prog->target, i);
+		uint64_t at, value = 0, ctx = 0;
+		if (!t->tls_base)
+			continue;
+		err = ac_tls_variable_at(prog, &var, t, &at);
+		if (!err)
+			err = ac_target_read_pointer(prog->target, at, &value);
+		if (!err && value && via_iothread) {
+			struct ac_object iothread;
+			err = ac_object_at(prog, "IOThread", "iothread_run", value, &iothread);
+			if (!err)
+				err = ac_object_member_uint(prog, &iothread, "ctx", &ctx);
+		} else {
+			ctx = value;
+		}
+		/* A thread whose TLS block is not in the core: nothing to add. */
+		if (err) {
+			ac_error_destroy(err);
+			continue;
+		}
+		char found_as[64];
+		snprintf(found_as, sizeof(found_as), "%s%s of thread %d", var.name,
+			 via_iothread ? "->ctx" : "", t->tid);
+		add_checked(prog, type, list, ctx, found_as);
+	}
+}
+
+/* Pools point back at their context: worker_thread(opaque = the pool). */
+static void add_from_pools(struct ac_program *prog, const struct ac_type *type,
+			   struct ac_context_list *list)
+{
+	static const char *const pool_vars[] = { "pool", "opaque" };
+	for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
+		const struct ac_backtrace *bt = ac_program_backtrace(prog, i);
+		long worker = ac_backtrace_find_function(bt, "worker_thread");
+		if (worker < 0)
+			continue;
+		uint64_t pool = 0, ctx = 0;
+		for (size_t v = 0; !pool && v < 2; v++) {
+			struct ac_error *err = ac_frame_variable_uint(prog, i, (size_t)worker,
+								      pool_vars[v], &pool);
+			if (err)
+				pool = 0;
+			ac_error_destroy(err);
+		}
+		if (!pool)
+			continue;
+		struct ac_object p;
+		const char *type_name;
+		struct ac_error *err = ac_thread_pool_object(prog, pool, &p, &type_name);
+		if (!err)
+			err = ac_object_member_uint(prog, &p, "ctx", &ctx);
+		if (err) {
+			ac_error_destroy(err);
+			continue;
+		}
+		char found_as[64];
+		snprintf(found_as, sizeof(found_as), "%s 0x%" PRIx64 ".ctx (worker_thread)",
+			 type_name, pool);
+		add_checked(prog, type, list, ctx, found_as);
+	}
+}
+
+/*
+ * A static QTAILQ of block nodes or backends: each element's context.
+ * Absent lists (another generation, a tool without backends) add nothing.
+ */
+static void add_from_list(struct ac_program *prog, const struct ac_type *type,
+			  struct ac_context_list *list, const char *variable,
+			  const char *hint, const char *link, const char *member,
+			  bool *present)
+{
+	struct ac_object head, ptr, elem;
+	uint64_t address = 0;
+	struct ac_error *err = ac_object_variable(prog, variable, hint, &head);
+	*present = !err;
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		return;
+	if (!err)
+		err = ac_object_member(prog, &head, "tqh_first", &ptr, NULL);
+	if (!err)
+		err = ac_object_read_uint(prog, &ptr, &address);
+	if (!err && address)
+		err = ac_object_deref(prog, &ptr, &elem);
+	struct ac_walk walk;
+	ac_walk_init(&walk, MAX_LIST_WALK);
+	char next_path[64];
+	snprintf(next_path, sizeof(next_path), "%s.tqe_next", link);
+	while (!err && address) {
+		if (!ac_walk_step(&walk, address)) {
+			err = ac_error_create(AC_ERR_BAD_DATA, "%s", walk.problem);
+			break;
+		}
+		elem.address = address;
+		uint64_t ctx = 0;
+		err = ac_object_member_uint(prog, &elem, member, &ctx);
+		if (!err)
+			add_checked(prog, type, list, ctx, variable);
+		if (!err)
+			err = ac_object_member_uint(prog, &elem, next_path, &address);
+	}
+	if (err)
+		ac_program_note_error(prog, err, "AioContexts of %s", variable);
+}
+
+/* The block graph: every node's aio_context, every backend's ctx (5.0+). */
+static void add_from_block_graph(struct ac_program *prog, const struct ac_type *type,
+				 struct ac_context_list *list)
+{
+	bool present;
+	add_from_list(prog, type, list, "all_bdrv_states", "bdrv_new", "bs_list",
+		      "aio_context", &present);
+	if (!present) {
+		/* 2.1: named nodes and devices' nodes, two lists. */
+		add_from_list(prog, type, list, "bdrv_states", "bdrv_new", "device_list",
+			      "aio_context", &present);
+		add_from_list(prog, type, list, "graph_bdrv_states", "bdrv_new", "node_list",
+			      "aio_context", &present);
+	}
+	struct ac_object blk;
+	struct ac_member m;
+	/* Backends had no ctx of their own before 5.0: skip the walk then. */
+	struct ac_error *err = ac_dwarf_find_type(prog->dwarf, "BlockBackend", "blk_new", &blk.type);
+	if (!err)
+		err = ac_dwarf_member(prog->dwarf, &blk.type, "ctx", &m, NULL);
+	if (err) {
+		ac_error_destroy(err);
+		return;
+	}
+	add_from_list(prog, type, list, "block_backends", "blk_new", "link", "ctx", &present);
+}
+
 /*
  * The main loop's thread polls qemu_aio_context and iohandler_ctx.  An
  * IOThread's context is polled by the thread in iothread_run; with several
@@ -403,7 +590,22 @@ struct ac_error *ac_aio_contexts_find(struct ac_program *prog,
 	add_static(prog, &list, "qemu_aio_context", "qemu_get_aio_context", true);
 	add_static(prog, &list, "iohandler_ctx", "iohandler_get_aio_context", false);
 	add_from_threads(prog, &type, &list);
-	scan_memory(prog, &list);
+	add_from_tls(prog, &type, &list);
+	add_from_pools(prog, &type, &list);
+	add_from_block_graph(prog, &type, &list);
+	/* Roots first: the scan's cost grows with the core, theirs does not. */
+	if (prog->scan_memory || !list.n) {
+		size_t before = list.n;
+		list.scan_ran = true;
+		list.scan_asked = prog->scan_memory;
+		list.scan_bytes = scan_memory(prog, &list);
+		list.scan_only = list.n - before;
+		/* Asked for, it is in the output; as a fallback, it is news. */
+		if (!list.scan_asked)
+			ac_program_note(prog, "no root named an AioContext: memory scan read %"
+					PRIu64 " MiB, found %zu", list.scan_bytes >> 20,
+					list.scan_only);
+	}
 	for (size_t i = 0; i < list.n; i++)
 		list.items[i].obj.type = type;
 	for (size_t i = 0; i < list.n; i++)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * AioContexts.  QEMU keeps no list of them: they are found from the
- * statics qemu_aio_context and iohandler_ctx, and by scanning writable
- * the threads (iothread_run's IOThread, aio_poll's ctx), and by scanning
- * writable memory for GSources whose source_funcs is &aio_source_funcs
- * (block nodes' contexts).  Each is decoded by member name, with
+ * AioContexts.  QEMU keeps no list of them: they are found from roots, the
+ * statics qemu_aio_context and iohandler_ctx, the threads (iothread_run's
+ * IOThread, aio_poll's ctx, the thread-local current context), thread
+ * pools' back-links and the block graph (nodes' aio_context, backends'
+ * ctx).  Scanning writable memory for GSources whose source_funcs is
+ * &aio_source_funcs costs what the heap weighs: it runs only when
+ * prog->scan_memory asks or no root names any.  Each is decoded by member name, with
  * the fallbacks the QEMU generations need, and tied to the thread that
  * polls it.
  */
@@ -49,6 +51,10 @@ struct ac_aio_context {
 struct ac_context_list {
 	struct ac_aio_context *items;
 	size_t n;
+	/* The heap scan: run only when asked or when no root named any. */
+	bool scan_ran, scan_asked;
+	uint64_t scan_bytes;         /* read by it */
+	size_t scan_only;            /* contexts only it found */
 };
 
 struct ac_error *ac_aio_contexts_find(struct ac_program *prog,

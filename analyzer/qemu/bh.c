@@ -16,6 +16,127 @@ struct bh_flag_values {
 	int64_t pending, scheduled, deleted, oneshot, idle;
 };
 
+/*
+ * QEMUBH's members resolved once per list, as objects at offset 0: a BH is
+ * then a few reads, not a few lookups by path (10,000 BHs are common).
+ * !ok: some member could not be resolved; each BH then looks its members
+ * up by name and says what is missing.
+ */
+struct bh_layout {
+	bool ok, has_name, has_flags;
+	struct ac_object ctx, cb, opaque, name, flags, scheduled, deleted, idle;
+};
+
+/* Which list slot holds a BH: found again, it is not decoded twice. */
+struct bh_index {
+	uint64_t *keys;          /* 0: free */
+	size_t *slots, size, used;
+};
+
+struct bh_decoder {
+	struct bh_flag_values fv;
+	struct bh_layout layout;
+	struct bh_index index;
+};
+
+static bool succeeded(struct ac_error *err)
+{
+	ac_error_destroy(err);
+	return !err;
+}
+
+static bool layout_member(struct ac_program *prog, const struct ac_object *bh0,
+			  const char *path, struct ac_object *ret, bool *has)
+{
+	struct ac_error *err = ac_object_member(prog, bh0, path, ret, NULL);
+	*has = !err;
+	bool missing = err && err->code == AC_ERR_LOOKUP;
+	ac_error_destroy(err);
+	return !err || missing;
+}
+
+static void read_layout(struct ac_program *prog, struct bh_layout *l)
+{
+	struct ac_object bh0;
+	bool has_ctx, has_cb, has_opaque, has_s, has_d, has_i;
+	*l = (struct bh_layout){ 0 };
+	struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, 0, &bh0);
+	if (err) {
+		ac_error_destroy(err);
+		return;
+	}
+	l->ok = layout_member(prog, &bh0, "ctx", &l->ctx, &has_ctx) &&
+		layout_member(prog, &bh0, "cb", &l->cb, &has_cb) &&
+		layout_member(prog, &bh0, "opaque", &l->opaque, &has_opaque) &&
+		layout_member(prog, &bh0, "name", &l->name, &l->has_name) &&
+		layout_member(prog, &bh0, "flags", &l->flags, &l->has_flags) &&
+		has_ctx && has_cb && has_opaque;
+	if (l->ok && !l->has_flags)
+		l->ok = layout_member(prog, &bh0, "scheduled", &l->scheduled, &has_s) &&
+			layout_member(prog, &bh0, "deleted", &l->deleted, &has_d) &&
+			layout_member(prog, &bh0, "idle", &l->idle, &has_i) &&
+			has_s && has_d && has_i;
+}
+
+static struct ac_error *layout_read(struct ac_program *prog, const struct ac_object *member,
+				    uint64_t address, uint64_t *ret)
+{
+	struct ac_object at = *member;
+	at.address += address;
+	return ac_object_read_uint(prog, &at, ret);
+}
+
+static size_t index_hash(uint64_t key, size_t size)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (size - 1);
+}
+
+/* The slot of address in the list, or SIZE_MAX. */
+static size_t index_find(const struct bh_index *x, uint64_t address)
+{
+	if (!x->size)
+		return SIZE_MAX;
+	for (size_t i = index_hash(address, x->size); x->keys[i]; i = (i + 1) & (x->size - 1))
+		if (x->keys[i] == address)
+			return x->slots[i];
+	return SIZE_MAX;
+}
+
+/* Without memory the index simply stops growing: lookups then miss. */
+static void index_add(struct bh_index *x, uint64_t address, size_t slot)
+{
+	if ((x->used + 1) * 2 > x->size) {
+		size_t size = x->size ? 2 * x->size : 64;
+		uint64_t *keys = calloc(size, sizeof(*keys));
+		size_t *slots = calloc(size, sizeof(*slots));
+		if (!keys || !slots) {
+			free(keys);
+			free(slots);
+			return;
+		}
+		for (size_t i = 0; i < x->size; i++) {
+			if (!x->keys[i])
+				continue;
+			size_t j = index_hash(x->keys[i], size);
+			while (keys[j])
+				j = (j + 1) & (size - 1);
+			keys[j] = x->keys[i];
+			slots[j] = x->slots[i];
+		}
+		free(x->keys);
+		free(x->slots);
+		x->keys = keys;
+		x->slots = slots;
+		x->size = size;
+	}
+	size_t i = index_hash(address, x->size);
+	while (x->keys[i])
+		i = (i + 1) & (x->size - 1);
+	x->keys[i] = address;
+	x->slots[i] = slot;
+	x->used++;
+}
+
 static void read_flag_values(struct ac_program *prog, struct bh_flag_values *v)
 {
 	struct { const char *name; int64_t *value; } names[] = {
@@ -72,28 +193,42 @@ static void append_where(struct ac_bh *bh, const char *where)
 	}
 }
 
-static struct ac_error *decode_bh(struct ac_program *prog,
-				  const struct bh_flag_values *fv,
+/* A member of the BH: through the layout, else looked up by path. */
+static struct ac_error *bh_member(struct ac_program *prog, const struct bh_decoder *d,
+				  const struct ac_object *obj, const char *path,
+				  const struct ac_object *resolved, uint64_t *ret)
+{
+	if (d->layout.ok)
+		return layout_read(prog, resolved, obj->address, ret);
+	return ac_object_member_uint(prog, obj, path, ret);
+}
+
+static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decoder *d,
 				  struct ac_object *obj, struct ac_bh *bh)
 {
+	const struct bh_flag_values *fv = &d->fv;
+	const struct bh_layout *l = &d->layout;
 	uint64_t v;
 	struct ac_error *err;
 	bh->address = obj->address;
-	if ((err = ac_object_member_uint(prog, obj, "ctx", &bh->ctx)) ||
-	    (err = ac_object_member_uint(prog, obj, "cb", &bh->cb)) ||
-	    (err = ac_object_member_uint(prog, obj, "opaque", &bh->opaque)))
+	if ((err = bh_member(prog, d, obj, "ctx", &l->ctx, &bh->ctx)) ||
+	    (err = bh_member(prog, d, obj, "cb", &l->cb, &bh->cb)) ||
+	    (err = bh_member(prog, d, obj, "opaque", &l->opaque, &bh->opaque)))
 		return err;
 	bh->cb_name = symbol_text(prog, bh->cb);
 	bh->opaque_name = bh->opaque ? object_name(prog, bh->opaque) : NULL;
-	uint64_t name_ptr;
-	err = ac_object_member_uint(prog, obj, "name", &name_ptr);
+	uint64_t name_ptr = 0;
+	err = l->ok && !l->has_name ? NULL : bh_member(prog, d, obj, "name", &l->name, &name_ptr);
 	if (!err && name_ptr) {
 		struct ac_error *serr = ac_target_read_string(prog->target, name_ptr, 128,
 							      &bh->name);
 		ac_error_destroy(serr);
 	}
 	ac_error_destroy(err);
-	err = ac_object_member_uint(prog, obj, "flags", &v);
+	if (l->ok && !l->has_flags)
+		err = ac_error_create(AC_ERR_LOOKUP, "no member flags");
+	else
+		err = bh_member(prog, d, obj, "flags", &l->flags, &v);
 	if (!err) {
 		if (!fv->known)
 			return ac_error_create(AC_ERR_LOOKUP,
@@ -112,13 +247,13 @@ static struct ac_error *decode_bh(struct ac_program *prog,
 		return err;
 	ac_error_destroy(err);
 	/* Up to 4.2: three booleans. */
-	if ((err = ac_object_member_uint(prog, obj, "scheduled", &v)))
+	if ((err = bh_member(prog, d, obj, "scheduled", &l->scheduled, &v)))
 		return err;
 	bh->scheduled = v;
-	if ((err = ac_object_member_uint(prog, obj, "deleted", &v)))
+	if ((err = bh_member(prog, d, obj, "deleted", &l->deleted, &v)))
 		return err;
 	bh->deleted = v;
-	if ((err = ac_object_member_uint(prog, obj, "idle", &v)))
+	if ((err = bh_member(prog, d, obj, "idle", &l->idle, &v)))
 		return err;
 	bh->idle = v;
 	/*
@@ -131,25 +266,27 @@ static struct ac_error *decode_bh(struct ac_program *prog,
 }
 
 static struct ac_bh *add_bh(struct ac_program *prog, struct ac_bh_list *list,
-			    const struct bh_flag_values *fv, uint64_t address,
-			    const char *where)
+			    struct bh_decoder *d, uint64_t address, const char *where)
 {
-	for (size_t i = 0; i < list->n; i++)
-		if (list->items[i].address == address) {
-			append_where(&list->items[i], where);
-			return &list->items[i];
-		}
+	size_t known = index_find(&d->index, address);
+	if (known != SIZE_MAX) {
+		append_where(&list->items[known], where);
+		return &list->items[known];
+	}
 	struct ac_bh *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	list->items = grown;
+	index_add(&d->index, address, list->n);
 	struct ac_bh *bh = &list->items[list->n++];
 	memset(bh, 0, sizeof(*bh));
 	append_where(bh, where);
-	struct ac_object obj;
-	struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, address, &obj);
+	struct ac_object obj = { .address = address };
+	struct ac_error *err = NULL;
+	if (!d->layout.ok)
+		err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, address, &obj);
 	if (!err)
-		err = decode_bh(prog, fv, &obj, bh);
+		err = decode_bh(prog, d, &obj, bh);
 	bh->address = address;
 	if (err) {
 		if (asprintf(&bh->problem, "<unreadable: %s>", err->message) < 0)
@@ -171,24 +308,34 @@ static void set_walk_problem(struct ac_program *prog, struct ac_bh_list *list,
 
 /* Follow first -> next_path from BH to BH, bounded and cycle-checked. */
 static void walk_chain(struct ac_program *prog, struct ac_bh_list *list,
-		       const struct bh_flag_values *fv, uint64_t first,
+		       struct bh_decoder *d, uint64_t first,
 		       const char *next_path, const char *where)
 {
 	struct ac_walk walk;
 	ac_walk_init(&walk, AC_WALK_MAX);
+	/* The link resolved once for the chain, as the layout's members are. */
+	struct ac_object bh0, next_member;
+	bool resolved = d->layout.ok &&
+			succeeded(ac_object_at(prog, "QEMUBH", ASYNC_HINT, 0, &bh0)) &&
+			succeeded(ac_object_member(prog, &bh0, next_path, &next_member, NULL));
 	for (uint64_t at = first; at;) {
 		if (!ac_walk_step(&walk, at)) {
 			set_walk_problem(prog, list, where, walk.problem, at);
 			return;
 		}
-		struct ac_bh *bh = add_bh(prog, list, fv, at, where);
+		struct ac_bh *bh = add_bh(prog, list, d, at, where);
 		if (!bh || bh->problem)
 			return;
 		struct ac_object obj;
 		uint64_t next;
-		struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, at, &obj);
-		if (!err)
-			err = ac_object_member_uint(prog, &obj, next_path, &next);
+		struct ac_error *err = NULL;
+		if (resolved) {
+			err = layout_read(prog, &next_member, at, &next);
+		} else {
+			err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, at, &obj);
+			if (!err)
+				err = ac_object_member_uint(prog, &obj, next_path, &next);
+		}
 		if (err) {
 			ac_program_note_error(prog, err, "%s: next of 0x%" PRIx64, where, at);
 			return;
@@ -199,7 +346,7 @@ static void walk_chain(struct ac_program *prog, struct ac_bh_list *list,
 
 /* 5.0+: BHs being run sit on slices that live on aio_bh_poll()'s stack. */
 static void walk_slices(struct ac_program *prog, struct ac_bh_list *list,
-			const struct bh_flag_values *fv,
+			struct bh_decoder *d,
 			const struct ac_aio_context *ctx)
 {
 	uint64_t first;
@@ -227,8 +374,36 @@ static void walk_slices(struct ac_program *prog, struct ac_bh_list *list,
 			ac_program_note_error(prog, err, "bh_slice_list entry 0x%" PRIx64, at);
 			return;
 		}
-		walk_chain(prog, list, fv, bhs, "next.sle_next", "bh_slice_list");
+		walk_chain(prog, list, d, bhs, "next.sle_next", "bh_slice_list");
 		at = next;
+	}
+}
+
+static void decode_list(struct ac_program *prog, struct bh_decoder *d,
+			const struct ac_aio_context *ctx, unsigned which, uint64_t first,
+			struct ac_bh_list *list)
+{
+	struct ac_error *err;
+	if (which == 0) {
+		walk_chain(prog, list, d, first, "next.sle_next", "bh_list");
+		walk_slices(prog, list, d, ctx);
+	} else {
+		walk_chain(prog, list, d, first, "next", "first_bh");
+	}
+	if (ctx->co_schedule_bh)
+		add_bh(prog, list, d, ctx->co_schedule_bh, "AioContext.co_schedule_bh");
+	if (ctx->thread_pool) {
+		struct ac_object pool;
+		const char *type_name;
+		uint64_t completion_bh;
+		err = ac_thread_pool_object(prog, ctx->thread_pool, &pool, &type_name);
+		if (!err)
+			err = ac_object_member_uint(prog, &pool, "completion_bh", &completion_bh);
+		if (!err && completion_bh)
+			add_bh(prog, list, d, completion_bh, "ThreadPool.completion_bh");
+		if (err)
+			ac_program_note_error(prog, err, "ThreadPool 0x%" PRIx64 ".completion_bh",
+					      ctx->thread_pool);
 	}
 }
 
@@ -236,8 +411,9 @@ struct ac_error *ac_bhs_decode(struct ac_program *prog,
 			       const struct ac_aio_context *ctx,
 			       struct ac_bh_list *ret)
 {
-	struct bh_flag_values fv;
-	read_flag_values(prog, &fv);
+	struct bh_decoder d = { 0 };
+	read_flag_values(prog, &d.fv);
+	read_layout(prog, &d.layout);
 	struct ac_bh_list list = { 0 };
 	uint64_t first;
 	unsigned which;
@@ -249,30 +425,13 @@ struct ac_error *ac_bhs_decode(struct ac_program *prog,
 	if (err)
 		return ac_error_prefix(err, "AioContext 0x%" PRIx64 ": BH list",
 				       ctx->obj.address);
-	if (which == 0) {
-		walk_chain(prog, &list, &fv, first, "next.sle_next", "bh_list");
-		walk_slices(prog, &list, &fv, ctx);
-	} else {
-		walk_chain(prog, &list, &fv, first, "next", "first_bh");
-	}
-	if (ctx->co_schedule_bh)
-		add_bh(prog, &list, &fv, ctx->co_schedule_bh, "AioContext.co_schedule_bh");
-	if (ctx->thread_pool) {
-		struct ac_object pool;
-		const char *type_name;
-		uint64_t completion_bh;
-		err = ac_thread_pool_object(prog, ctx->thread_pool, &pool, &type_name);
-		if (!err)
-			err = ac_object_member_uint(prog, &pool, "completion_bh", &completion_bh);
-		if (!err && completion_bh)
-			add_bh(prog, &list, &fv, completion_bh, "ThreadPool.completion_bh");
-		if (err)
-			ac_program_note_error(prog, err, "ThreadPool 0x%" PRIx64 ".completion_bh",
-					      ctx->thread_pool);
-	}
+	decode_list(prog, &d, ctx, which, first, &list);
+	free(d.index.keys);
+	free(d.index.slots);
 	*ret = list;
 	return NULL;
 }
+
 
 void ac_bh_list_deinit(struct ac_bh_list *list)
 {

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <gelf.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "dwarf/dwarf.h"
 #include "nbd-client.h"
 #include "thread-pool.h"
+#include "tls.h"
 
 /* A function of util/qemu-coroutine.c, whose CU has struct Coroutine. */
 #define COROUTINE_HINT "qemu_coroutine_enter"
@@ -23,93 +23,6 @@
 #define COROUTINE_WALK_MAX 10000
 /* Coroutine.scheduled is a __func__ string. */
 #define SCHEDULED_MAX 128
-
-/* ---- static TLS -------------------------------------------------------- */
-
-struct tls_segment {
-	uint64_t memsz, align, firstbyte;
-};
-
-static struct ac_error *main_tls_segment(Dwfl_Module *mod, struct tls_segment *ret)
-{
-	GElf_Addr bias;
-	Elf *elf = dwfl_module_getelf(mod, &bias);
-	size_t n;
-	if (!elf || elf_getphdrnum(elf, &n) != 0)
-		return ac_error_create(AC_ERR_ELFUTILS,
-				       "main executable: no ELF program headers");
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr phdr;
-		if (!gelf_getphdr(elf, (int)i, &phdr) || phdr.p_type != PT_TLS)
-			continue;
-		ret->memsz = phdr.p_memsz;
-		ret->align = phdr.p_align ? phdr.p_align : 1;
-		ret->firstbyte = phdr.p_vaddr & (ret->align - 1);
-		return NULL;
-	}
-	return ac_error_create(AC_ERR_LOOKUP, "main executable has no PT_TLS segment");
-}
-
-static struct ac_error *main_tls_symbol(Dwfl_Module *mod, const char *name,
-					uint64_t *ret)
-{
-	int n = dwfl_module_getsymtab(mod);
-	bool found = false;
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr,
-							    NULL, NULL, NULL);
-		if (!sname || GELF_ST_TYPE(sym.st_info) != STT_TLS ||
-		    sym.st_shndx == SHN_UNDEF || strcmp(sname, name))
-			continue;
-		if (found && *ret != sym.st_value)
-			return ac_error_create(AC_ERR_LOOKUP,
-					       "several thread-local symbols named '%s'",
-					       name);
-		/* STT_TLS st_value: offset into the module's TLS block. */
-		*ret = sym.st_value;
-		found = true;
-	}
-	if (!found)
-		return ac_error_create(AC_ERR_LOOKUP, "no thread-local symbol '%s'", name);
-	return NULL;
-}
-
-static uint64_t round_up(uint64_t v, uint64_t align)
-{
-	return (v + align - 1) / align * align;
-}
-
-struct ac_error *ac_tls_variable_address(struct ac_program *prog,
-					 const struct ac_thread *thread,
-					 const char *name, uint64_t *ret)
-{
-	Dwfl_Module *mod = ac_target_main_module(prog->target);
-	if (!mod)
-		return ac_error_create(AC_ERR_LOOKUP, "no main executable module");
-	uint64_t offset = 0;
-	struct tls_segment seg = { 0 };
-	struct ac_error *err = main_tls_symbol(mod, name, &offset);
-	if (!err)
-		err = main_tls_segment(mod, &seg);
-	if (err)
-		return err;
-	if (!thread->tls_base)
-		return ac_error_create(AC_ERR_BAD_DATA,
-				       "thread %d: thread pointer unknown", thread->tid);
-	uint64_t tp = thread->tls_base;
-	/* glibc _dl_determine_tlsoffset() for the executable, the first module. */
-	if (ac_target_arch(prog->target) == AC_ARCH_AARCH64) {
-		/* Variant I: the TCB (16 bytes) at tp, then the block. */
-		*ret = tp + round_up(16, seg.align) - seg.firstbyte + offset;
-	} else {
-		/* Variant II: the block ends where the TCB at tp begins. */
-		*ret = tp - (round_up(seg.memsz - seg.firstbyte, seg.align) + seg.firstbyte) +
-		       offset;
-	}
-	return NULL;
-}
 
 /* ---- the list ---------------------------------------------------------- */
 
@@ -282,10 +195,11 @@ static void read_context(struct ac_program *prog, struct guard_state *gs,
 
 /* The thread's current coroutine, if it is a real one (not the leader). */
 static void add_current(struct ac_program *prog, struct ac_coroutine_list *list,
-			const struct ac_thread *thread, const char *var_name)
+			const struct ac_thread *thread, const struct ac_tls_variable *tls)
 {
 	uint64_t var, address;
-	struct ac_error *err = ac_tls_variable_address(prog, thread, var_name, &var);
+	const char *var_name = tls->name;
+	struct ac_error *err = ac_tls_variable_at(prog, tls, thread, &var);
 	if (!err)
 		err = ac_target_read_pointer(prog->target, var, &address);
 	if (err) {
@@ -318,18 +232,14 @@ static void add_current(struct ac_program *prog, struct ac_coroutine_list *list,
 		co->current_in_tid = thread->tid;
 }
 
-static const char *current_variable(struct ac_program *prog)
+/* 7.2+ wraps it in QEMU_DEFINE_STATIC_CO_TLS. */
+static bool current_variable(struct ac_program *prog, struct ac_tls_variable *ret)
 {
-	Dwfl_Module *mod = ac_target_main_module(prog->target);
 	static const char *const names[] = { "co_tls_current", "current" };
-	for (size_t i = 0; mod && i < sizeof(names) / sizeof(names[0]); i++) {
-		uint64_t offset;
-		struct ac_error *err = main_tls_symbol(mod, names[i], &offset);
-		if (!err)
-			return names[i];
-		ac_error_destroy(err);
-	}
-	return NULL;
+	struct ac_error *err = ac_tls_variable_find(prog, names, 2, ret);
+	bool found = !err;
+	ac_error_destroy(err);
+	return found;
 }
 
 /*
@@ -360,8 +270,8 @@ struct ac_error *ac_coroutines_decode(struct ac_program *prog,
 		if (!list_add(&list, seeds[i].address, seeds[i].source, &is_new))
 			goto no_memory;
 	}
-	const char *var = current_variable(prog);
-	if (var) {
+	struct ac_tls_variable var;
+	if (current_variable(prog, &var)) {
 		size_t no_tp = 0;
 		for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
 			const struct ac_thread *t = ac_target_thread(prog->target, i);
@@ -369,13 +279,13 @@ struct ac_error *ac_coroutines_decode(struct ac_program *prog,
 				no_tp++;
 				continue;
 			}
-			add_current(prog, &list, t, var);
+			add_current(prog, &list, t, &var);
 		}
 		/* qemu-user cores, for one, carry no NT_ARM_TLS. */
 		if (no_tp)
 			ac_program_note(prog, "%zu thread%s without a known thread pointer: "
 					"their current coroutine (%s) is not shown", no_tp,
-					no_tp == 1 ? "" : "s", var);
+					no_tp == 1 ? "" : "s", var.name);
 	} else if (has_thread_state_key(prog)) {
 		ac_program_note(prog, "the current coroutine is pthread-specific data "
 			"(thread_state_key, as in QEMU 2.1), not read from a core: "

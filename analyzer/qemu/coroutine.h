@@ -75,15 +75,4 @@ struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
 					    size_t *n);
 void ac_coroutine_seeds_free(struct ac_coroutine_seed *seeds, size_t n);
 
-/*
- * The run-time address of a static-TLS variable of the main executable in
- * one thread, from the thread's tls_base: x86_64 (variant II)
- * tp - round_up(PT_TLS p_memsz, p_align) + st_value; aarch64 (variant I)
- * tp + round_up(16, p_align) + st_value.  AC_ERR_LOOKUP if there is no such
- * STT_TLS symbol.
- */
-struct ac_error *ac_tls_variable_address(struct ac_program *prog,
-					 const struct ac_thread *thread,
-					 const char *name, uint64_t *ret);
-
 #endif

@@ -14,6 +14,7 @@
 #include "aio-context.h"
 #include "bh.h"
 #include "thread-pool.h"
+#include "tls.h"
 #include "coroutine.h"
 #include "qemu-event.h"
 #include "nbd-client.h"

@@ -29,9 +29,20 @@ struct ac_core_file_entry {
 	const char *path;                   /* points into the note data */
 };
 
+/* One page of the core file, read once: decoders read a few bytes at a time. */
+struct ac_core_page {
+	uint64_t index;          /* file offset / AC_CORE_PAGE */
+	uint32_t len;            /* bytes valid (short at the end of the file) */
+	bool valid;
+	uint8_t data[4096];
+};
+#define AC_CORE_PAGE 4096
+#define AC_CORE_CACHE_PAGES 64
+
 struct ac_core {
 	char *path;
 	int fd;
+	struct ac_core_page *cache;         /* AC_CORE_CACHE_PAGES, lazily */
 	Elf *elf;
 	uint64_t file_size;
 	enum ac_arch arch;

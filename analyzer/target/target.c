@@ -17,6 +17,7 @@
 #include "link-map.h"
 #include "live-process.h"
 #include "module-finder.h"
+#include "symbol-table.h"
 #include "target.h"
 
 /* The tid under which a saved register set (a coroutine) is unwound. */
@@ -43,6 +44,13 @@ struct ac_target {
 	dev_t source_dev;                /* the core file given, for same_source */
 	ino_t source_ino;
 	size_t memo_size, memo_used;     /* slots (a power of 2), used */
+	struct module_symbols *symbols;  /* sorted symbol tables, per module */
+	size_t n_symbols;
+};
+
+struct module_symbols {
+	Dwfl_Module *mod;
+	struct ac_symbol_table *table;   /* NULL: none, ask libdwfl */
 };
 
 struct symbol_memo {
@@ -740,6 +748,9 @@ void ac_target_destroy(struct ac_target *target)
 		free(target->warnings[i]);
 	free(target->warnings);
 	free(target->memo);
+	for (size_t i = 0; i < target->n_symbols; i++)
+		ac_symbol_table_destroy(target->symbols[i].table);
+	free(target->symbols);
 	free(target->name);
 	free(target);
 }
@@ -776,6 +787,28 @@ static bool memo_grow(struct ac_target *target)
 	return true;
 }
 
+/* The module's sorted table, built on its first lookup. */
+static const char *module_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
+				   GElf_Off *offset, GElf_Sym *sym)
+{
+	struct module_symbols *ms = NULL;
+	for (size_t i = 0; i < target->n_symbols && !ms; i++)
+		if (target->symbols[i].mod == mod)
+			ms = &target->symbols[i];
+	if (!ms) {
+		struct module_symbols *grown = realloc(target->symbols,
+						       (target->n_symbols + 1) * sizeof(*grown));
+		if (grown) {
+			target->symbols = grown;
+			ms = &grown[target->n_symbols++];
+			*ms = (struct module_symbols){ mod, ac_symbol_table_build(mod) };
+		}
+	}
+	if (!ms || !ms->table)
+		return dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL);
+	return ac_symbol_table_lookup(ms->table, mod, pc, offset, sym);
+}
+
 const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
 			       GElf_Off *offset, GElf_Sym *sym)
 {
@@ -788,7 +821,7 @@ const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint6
 			return e->name;
 		}
 	}
-	const char *name = dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL);
+	const char *name = module_addrinfo(target, mod, pc, offset, sym);
 	/* At most half full; without memory the answer is simply not kept. */
 	if ((target->memo_used + 1) * 2 > target->memo_size && !memo_grow(target))
 		return name;

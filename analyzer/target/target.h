@@ -29,8 +29,9 @@ void ac_target_destroy(struct ac_target *target);
 /* Where the image came from, for messages: the core's path or "pid N". */
 const char *ac_target_name(const struct ac_target *target);
 /*
- * dwfl_module_addrinfo(), remembered: libdw walks the module's whole symbol
- * table for each address, and threads' stacks repeat the same pcs.
+ * dwfl_module_addrinfo()'s answer, from the module's symbols sorted once
+ * (libdw walks the whole symbol table for each address), and remembered
+ * per (module, pc): threads' stacks and BH lists repeat the same pcs.
  */
 const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
 			       GElf_Off *offset, GElf_Sym *sym);

@@ -96,6 +96,7 @@ int ac_view_run_target(const struct ac_view *view,
 		return ac_report_error_to(err, view->name, error);
 	enum ac_view_result result;
 	int exit_code;
+	prog->scan_memory = opts->scan_memory;
 	error = ac_view_run(view, prog, opts, out, &result);
 	if (error) {
 		exit_code = ac_report_error_to(err, view->name, error);

@@ -34,6 +34,7 @@ struct ac_view_options {
 	uint64_t ctx;
 	bool backtraces;         /* --bt: coroutine backtraces */
 	bool dot;                /* --dot: Graphviz (waits) */
+	bool scan_memory;        /* --scan-memory: heap scan for AioContexts too */
 	/* diagnose --since EARLIER.core: the earlier core, opened like this one. */
 	const struct ac_target_config *since;
 };
@@ -126,6 +127,8 @@ const char *ac_view_no_context(const struct ac_view_options *opts);
 void ac_view_json_begin(struct ac_json *json, FILE *out, const char *schema,
 			const char *key);
 void ac_view_json_end(struct ac_program *prog, struct ac_json *json);
+/* The envelope's end after the array and any fields of the view's own. */
+void ac_view_json_close(struct ac_program *prog, struct ac_json *json);
 
 /*
  * The view runner (view-runner.c): what `aiocore VIEW` does after its

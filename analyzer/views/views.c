@@ -15,9 +15,10 @@ static const struct ac_view views[] = {
 	  "otherwise, and then the wait summary (the tree of `waits`) follows.\n",
 	  ac_view_diagnose, true },
 	{ "ctx", "AioContexts: notify_me, notified, eventfd, home thread",
-	  "Every AioContext found (qemu_aio_context, iohandler_ctx, and the ones a\n"
-	  "memory scan finds), decoded, with the thread that polls it and where\n"
-	  "that thread is blocked.\n",
+	  "Every AioContext found from roots (qemu_aio_context, iohandler_ctx,\n"
+	  "threads' current contexts, IOThreads, pools, block nodes; with\n"
+	  "--scan-memory also a heap scan), decoded, with the thread that polls\n"
+	  "it and where that thread is blocked.\n",
 	  ac_view_ctx, false },
 	{ "bh-list", "bottom halves of each AioContext, flags decoded",
 	  "Each AioContext's BHs: address, callback, opaque, name, flags (or the\n"
@@ -98,12 +99,17 @@ void ac_view_json_begin(struct ac_json *json, FILE *out, const char *schema,
 	ac_json_array_begin(json);
 }
 
-void ac_view_json_end(struct ac_program *prog, struct ac_json *json)
+void ac_view_json_close(struct ac_program *prog, struct ac_json *json)
 {
-	ac_json_array_end(json);
 	ac_view_json_notes(prog, json);
 	ac_json_object_end(json);
 	ac_json_finish(json);
+}
+
+void ac_view_json_end(struct ac_program *prog, struct ac_json *json)
+{
+	ac_json_array_end(json);
+	ac_view_json_close(prog, json);
 }
 
 const char *ac_view_no_context(const struct ac_view_options *opts)
@@ -131,9 +137,22 @@ struct ac_error *ac_view_each_context(struct ac_program *prog,
 			continue;
 		shown += show(prog, c, opts, out, &j, shown);
 	}
-	if (opts->json)
-		ac_view_json_end(prog, &j);
-	else if (!shown)
+	if (opts->json) {
+		ac_json_array_end(&j);
+		/* null: contexts came from roots only, no heap scan ran. */
+		ac_json_key(&j, "memory_scan");
+		if (list.scan_ran) {
+			ac_json_object_begin(&j);
+			ac_json_field_string(&j, "why", list.scan_asked ? "--scan-memory"
+									 : "no root");
+			ac_json_field_uint(&j, "bytes_read", list.scan_bytes);
+			ac_json_field_uint(&j, "found_only_by_it", list.scan_only);
+			ac_json_object_end(&j);
+		} else {
+			ac_json_null(&j);
+		}
+		ac_view_json_close(prog, &j);
+	} else if (!shown)
 		fprintf(out, "%s\n", none_text);
 	ac_context_list_deinit(&list);
 	return NULL;

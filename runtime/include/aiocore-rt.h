@@ -150,8 +150,13 @@ struct rt_options {
 	unsigned capture_ms;    /* fixed --out: when to freeze for the capture */
 	int queue_depth;
 	int max_threads;
+	unsigned bhs;           /* --bhs: idle BHs on the main context */
+	unsigned ram_mib;       /* --ram-mib: touched memory ... */
+	unsigned region_mib;    /* ... in mappings of this size */
 };
 extern struct rt_options rt_opts;
+/* ballast.c: the benchmark ballast of rt_opts; -1 without memory. */
+int ballast_add(void);
 void workload_start(void);
 bool workload_should_exit(void);
 

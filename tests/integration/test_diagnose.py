@@ -141,13 +141,17 @@ class Views(unittest.TestCase):
                 self.assertIsNotNone(main["home_tid"])
                 self.assertTrue(main["home_sleeping_in_poll"])
                 self.assertNotEqual(main["thread_pool"], "0x0")
-                self.assertRegex(main["found_as"], r"^qemu_aio_context; .*memory scan$")
+                # From roots only: its static, the pool's back-link, the
+                # block graph; no memory scan ran.
+                self.assertRegex(main["found_as"], r"^qemu_aio_context; .*worker_thread.*"
+                                 r"; all_bdrv_states$")
+                self.assertIsNone(d["memory_scan"])
                 # The IOThread's context: from its thread's iothread_run
-                # frame, and independently from the memory scan.
+                # frame, and independently from its thread-local.
                 io = [c for c in d["contexts"] if c["role"] == "iothread"][0]
                 self.assertRegex(io["found_as"],
                                  r"^IOThread 0x[0-9a-f]+ \(iothread_run, thread (\d+)\)"
-                                 r"; .*memory scan$")
+                                 r"; .*my_aiocontext of thread \1$")
                 self.assertIsNotNone(io["home_tid"])
                 self.assertIn(f"thread {io['home_tid']})", io["found_as"])
                 self.assertIn("aio_poll", io["blocked_in"])
@@ -159,10 +163,17 @@ class Views(unittest.TestCase):
         for profile in runtimecores.PROFILES:
             for variant in ("fixed", "nested-poll"):
                 with self.subTest(profile=profile, variant=variant):
-                    d = self.view("ctx", runtimecores.core(variant, profile))
+                    d = self.view("ctx", "--scan-memory", runtimecores.core(variant, profile))
                     self.assertEqual(sorted(c["role"] for c in d["contexts"]),
                                      ["iohandler", "iothread", "main"], d)
                     self.assertEqual(d["notes"], [])
+                    # It ran, read the heap, and found nothing the roots missed.
+                    scan = d["memory_scan"]
+                    self.assertEqual(scan["why"], "--scan-memory")
+                    self.assertGreater(scan["bytes_read"], 0)
+                    self.assertEqual(scan["found_only_by_it"], 0)
+                    for c in d["contexts"]:
+                        self.assertTrue(c["found_as"].endswith("; memory scan"), c)
 
     def test_ctx_filter(self):
         core = runtimecores.core("lost-notify", "g5")

@@ -81,8 +81,8 @@ def bh_scheduled(exe_path, core, bh):
     return int(gdb_print(exe_path, core, f"(int)((QEMUBH *){bh})->scheduled")) != 0
 
 
-def view_json(verb, core):
-    res = aiocore(verb, "--json", core)
+def view_json(verb, core, *args):
+    res = aiocore(verb, "--json", *args, core)
     if res.returncode not in (0, 3):
         raise AssertionError(f"aiocore {verb} exit {res.returncode}: {res.stderr}")
     return json.loads(res.stdout)
@@ -180,6 +180,24 @@ class RealQemu(TempDirTestCase):
         res = aiocore("diagnose", "--json", core)
         return res.returncode, json.loads(res.stdout)
 
+    def check_roots_only(self, core):
+        """Contexts come from roots (statics, thread-locals, IOThreads,
+        pools, block nodes): no memory scan runs by default, and the scan,
+        asked for, finds nothing more."""
+        d = view_json("ctx", core)
+        self.assertIsNone(d["memory_scan"])
+        self.assertFalse([n for n in d["notes"] if "memory scan" in n], d["notes"])
+        self.assertTrue(d["contexts"])
+        for c in d["contexts"]:
+            self.assertNotIn("memory scan", c["found_as"], c)
+        scanned = view_json("ctx", core, "--scan-memory")
+        self.assertEqual(scanned["memory_scan"]["why"], "--scan-memory")
+        self.assertGreater(scanned["memory_scan"]["bytes_read"], 0)
+        self.assertEqual(scanned["memory_scan"]["found_only_by_it"], 0)
+        self.assertEqual(sorted(c["address"] for c in scanned["contexts"]),
+                         sorted(c["address"] for c in d["contexts"]))
+        return d
+
     def evidence(self, finding, what):
         return [e for e in finding["evidence"] if e["what"] == what]
 
@@ -222,7 +240,7 @@ class RealQemu(TempDirTestCase):
                 self.assertTrue(self.evidence(f, "AioContext.notified")[0]["value"]
                                 .startswith("true"), f)
 
-        ctxs = view_json("ctx", core)["contexts"]
+        ctxs = self.check_roots_only(core)["contexts"]
         roles = {c["role"]: c for c in ctxs}
         self.assertIn("main", roles)
         img = exe("qemu-img")
@@ -370,7 +388,7 @@ class RealQemu(TempDirTestCase):
         core = gcore(proc.pid, self.path("qsd"))
         code, diag = self.diagnose(core)
         self.assertEqual(code, 0, diag["findings"])
-        ctxs = view_json("ctx", core)["contexts"]
+        ctxs = self.check_roots_only(core)["contexts"]
         io = [c for c in ctxs if c["role"] == "iothread"]
         self.assertEqual(len(io), 1, ctxs)
         self.assertRegex(io[0]["found_as"], r"^IOThread 0x[0-9a-f]+ \(iothread_run, thread \d+\)")
@@ -404,7 +422,7 @@ class RealQemu(TempDirTestCase):
         self.assertTrue(diag["qemu_version"].startswith(VERSION + "."), diag["qemu_version"])
         self.assertIn("bql-poll-cycle: qemu_global_mutex is free", diag["checked"])
         self.assertEqual(gdb_print(qemu, core, "qemu_global_mutex.lock.__data.__owner"), "0")
-        ctxs = view_json("ctx", core)["contexts"]
+        ctxs = self.check_roots_only(core)["contexts"]
         self.assertEqual(sorted(c["role"] for c in ctxs),
                          ["iohandler", "iothread", "iothread", "main"], ctxs)
         for c in ctxs:
@@ -455,6 +473,7 @@ class RealQemu(TempDirTestCase):
         self.assertIsNotNone(pid, "the injected qemu-io did not stay hung")
         core = gcore(pid, self.path("qemu-io"))
         _, elem, bh = self.check_lost_completion(core, pid)
+        self.check_roots_only(core)
         qio = exe("qemu-io")
         pool = gdb_print(qio, core, "/x qemu_aio_context->thread_pool")
         elem_type = "ThreadPoolElementAio" if "ThreadPoolAio" in gdb_print(

@@ -3,8 +3,9 @@
  * The AioContext decoder (analyzer/qemu/aio-context.c) on real contexts:
  * the reference runtime (g2, g5, g10) runs in this process, whose
  * qemu_init_main_loop() sets the statics qemu_aio_context and
- * iohandler_ctx, and one more context lives only in the heap (found by
- * the memory scan).  The decoder reads a snapshot of this process (a
+ * iohandler_ctx, a block node on all_bdrv_states names one more (a root),
+ * and one lives only in the heap (found by the memory scan, which runs
+ * only when asked).  The decoder reads a snapshot of this process (a
  * paused fork), so that it meets no copies of its own earlier scans; hand
  * threads decide the homes.  Hostile: heap words
  * equal to &aio_source_funcs that are not AioContexts (wild eventfds, a
@@ -21,13 +22,14 @@
 #include <unistd.h>
 
 #include "block/aio.h"        /* the runtime's */
+#include "block/block.h"
 #include "qemu/main-loop.h"
 #include "qemu/qemu.h"
 #include "hand-program.h"
 
 #define ADDR(p) ((uint64_t)(uintptr_t)(p))
 
-static AioContext *heap_ctx;
+static AioContext *heap_ctx, *node_ctx;
 static pid_t snapshot;
 static AioContext *fake_fds, *fake_pool;
 
@@ -42,6 +44,11 @@ static int setup(void **state)
 	aio_disable_external(iohandler_get_aio_context());
 	heap_ctx = aio_context_new();
 	aio_get_thread_pool(heap_ctx);
+	/* A node in another context, as an IOThread's disk has. */
+	node_ctx = aio_context_new();
+	BlockDriverState *bs = calloc(1, sizeof(*bs));
+	bdrv_register(bs);
+	bs->aio_context = node_ctx;
 	/* Look like a GSource of aio_source_funcs, but are no AioContext. */
 	fake_fds = calloc(1, sizeof(*fake_fds));
 	fake_fds->source.source_funcs = &aio_source_funcs;
@@ -68,11 +75,27 @@ static const struct hand_thread qemu_threads[] = {
 				 "iothread_run", "qemu_thread_start" } },
 };
 
+static void find_scan(const struct hand_thread *threads, size_t n, bool scan,
+		      struct ac_program **prog, struct ac_context_list *list)
+{
+	*prog = hand_program_open_pid(snapshot, threads, n, HAND_NO_THREAD);
+	(*prog)->scan_memory = scan;
+	assert_null(ac_aio_contexts_find(*prog, list));
+}
+
+/* Roots only, as aiocore runs without --scan-memory. */
 static void find(const struct hand_thread *threads, size_t n, struct ac_program **prog,
 		 struct ac_context_list *list)
 {
-	*prog = hand_program_open_pid(snapshot, threads, n, HAND_NO_THREAD);
-	assert_null(ac_aio_contexts_find(*prog, list));
+	find_scan(threads, n, false, prog, list);
+}
+
+static bool has_note(const struct ac_program *prog, const char *start)
+{
+	for (size_t i = 0; i < prog->n_notes; i++)
+		if (!strncmp(prog->notes[i], start, strlen(start)))
+			return true;
+	return false;
 }
 
 static const struct ac_aio_context *context(const struct ac_context_list *list,
@@ -89,9 +112,29 @@ static void test_found(void **state)
 	(void)state;
 	struct ac_program *prog;
 	struct ac_context_list list;
+	/* Roots only, the default: no scan, no heap-only context. */
 	find(qemu_threads, 2, &prog, &list);
-	/* Exactly these three: the fakes are rejected. */
 	assert_int_equal(list.n, 3);
+	assert_null(ac_context_list_find(&list, ADDR(heap_ctx)));
+	assert_string_equal(context(&list, qemu_get_aio_context())->found_as,
+			    "qemu_aio_context");
+	assert_string_equal(context(&list, iohandler_get_aio_context())->found_as,
+			    "iohandler_ctx");
+	const struct ac_aio_context *n = context(&list, node_ctx);
+	assert_string_equal(n->found_as, "all_bdrv_states");
+	assert_false(n->is_main || n->is_iohandler || n->is_iothread);
+	assert_false(list.scan_ran);
+	assert_false(has_note(prog, "no root named"));
+	ac_context_list_deinit(&list);
+	hand_program_close(prog);
+
+	find_scan(qemu_threads, 2, true, &prog, &list);
+	/* Exactly these four: the fakes are rejected. */
+	assert_int_equal(list.n, 4);
+	assert_true(list.scan_ran && list.scan_asked);
+	assert_true(list.scan_bytes > 0);
+	assert_int_equal(list.scan_only, 1);   /* heap_ctx */
+	assert_false(has_note(prog, "no root named"));
 	assert_null(ac_context_list_find(&list, ADDR(fake_fds)));
 	assert_null(ac_context_list_find(&list, ADDR(fake_pool)));
 
@@ -143,7 +186,7 @@ static void test_homes(void **state)
 	assert_false(m->in_aio_poll);
 	assert_int_equal(context(&list, iohandler_get_aio_context())->home_tid, 700);
 	/* One IOThread, one context without a known owner: paired. */
-	const struct ac_aio_context *h = context(&list, heap_ctx);
+	const struct ac_aio_context *h = context(&list, node_ctx);
 	assert_int_equal(h->home_tid, 701);
 	assert_string_equal(h->home_how, "the only thread in iothread_run");
 	assert_string_equal(h->blocked_in, "epoll_wait <- fdmon_epoll_wait <- aio_poll");
@@ -175,8 +218,8 @@ static void test_home_fallbacks(void **state)
 	assert_int_equal(m->anchor_frame, -1);
 	/* No anchor: the innermost four frames. */
 	assert_string_equal(m->blocked_in, "write <- bdrv_pwrite <- img_convert <- main");
-	/* No iothread_run: the heap context has no known home. */
-	assert_int_equal(context(&list, heap_ctx)->home_tid, 0);
+	/* No iothread_run: the node's context has no known home. */
+	assert_int_equal(context(&list, node_ctx)->home_tid, 0);
 	ac_context_list_deinit(&list);
 	hand_program_close(prog);
 
