@@ -592,7 +592,7 @@ AioContext *aio_context_new(void)
 
 	ctx->source.source_funcs = &aio_source_funcs;
 	ctx->source.ref_count = 1;
-	qemu_mutex_init(&ctx->lock);
+	qemu_rec_mutex_init(&ctx->lock);
 	QLIST_INIT(&ctx->aio_handlers);
 #if AIOCORE_PROFILE >= 5
 	QLIST_INIT(&ctx->deleted_aio_handlers);
@@ -656,3 +656,15 @@ int event_notifier_test_and_clear(EventNotifier *e)
 	} while (r < 0 && errno == EINTR);
 	return r == sizeof(value);
 }
+
+#if AIOCORE_PROFILE < 10
+void aio_context_acquire(AioContext *ctx)
+{
+	qemu_rec_mutex_lock(&ctx->lock);
+}
+
+void aio_context_release(AioContext *ctx)
+{
+	qemu_rec_mutex_unlock(&ctx->lock);
+}
+#endif

@@ -31,7 +31,7 @@ static void usage(FILE *f)
 "\n"
 "  --variant NAME     fixed, lost-completion, lost-notify, event-lost-wakeup,\n"
 "                     nested-poll, iohandler-race, lost-coroutine-wake (g5,\n"
-"                     g10 only), bql-poll-cycle (--list describes them)\n"
+"                     g10 only), bql-poll-cycle, lock-cycle, bql-ctx-cycle\n"
 "  --mode MODE        inject (default): force the losing interleaving, hangs\n"
 "                     in well under a second; stress: no help, real races\n"
 "  --out FILE         core file (default ./aiocore-VARIANT-%s.core); with\n"

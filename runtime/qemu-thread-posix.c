@@ -197,3 +197,31 @@ void qemu_thread_naptime_us(unsigned us)
 
 	nanosleep(&ts, NULL);
 }
+
+void qemu_rec_mutex_init(QemuRecMutex *mutex)
+{
+	pthread_mutexattr_t attr;
+	int err;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	err = pthread_mutex_init(&mutex->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (err)
+		error_exit(err, __func__);
+	mutex->initialized = true;
+}
+
+void qemu_rec_mutex_lock_impl(QemuRecMutex *mutex, const char *file, int line)
+{
+	int err = pthread_mutex_lock(&mutex->lock);
+
+	(void)line;
+	if (err)
+		error_exit(err, file);
+}
+
+void qemu_rec_mutex_unlock(QemuRecMutex *mutex)
+{
+	qemu_mutex_unlock(mutex);
+}

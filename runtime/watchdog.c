@@ -44,6 +44,20 @@ static uint64_t load64(uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* A kind of work (disk requests, rcu callbacks, lock rounds): when it last moved. */
+struct work {
+	uint64_t begun, done, changed;
+};
+
+static void track(struct work *w, uint64_t begun, uint64_t done, uint64_t now)
+{
+	if (begun != w->begun || done != w->done) {
+		w->begun = begun;
+		w->done = done;
+		w->changed = now;
+	}
+}
+
 /* gcore -o PREFIX PID writes PREFIX.PID; we want exactly `out`. */
 static int capture_core(pid_t pid, const char *out)
 {
@@ -140,8 +154,9 @@ int watchdog_run(pid_t pid)
 	const struct rt_variant_info *info = rt_variant_info(rt_opts.variant);
 	struct rt_shared *sh = rt_shared;
 	uint64_t start = sh->start_ns, now;
-	uint64_t last_disk = 0, last_rcu = 0, last_sub = 0, last_rq = 0;
-	uint64_t disk_change = start, rcu_change = start, last_line = start;
+	struct work disk = { .changed = start }, rcu = { .changed = start };
+	struct work lock = { .changed = start };
+	uint64_t last_line = start;
 	uint64_t last_iters = 0;
 	uint64_t bound = (uint64_t)(rt_opts.seconds * 1e9);
 	bool fixed = rt_opts.variant == RT_FIXED;
@@ -155,7 +170,7 @@ int watchdog_run(pid_t pid)
 	sigaction(SIGTERM, &sa, NULL);
 
 	for (;;) {
-		uint64_t done, sub, rdone, rq, iters;
+		uint64_t done, sub, rdone, rq, iters, lbegun, ldone;
 		int phase;
 		bool hung = false;
 
@@ -179,17 +194,13 @@ int watchdog_run(pid_t pid)
 		sub = load64(&sh->submitted);
 		rdone = load64(&sh->rcu_done);
 		rq = load64(&sh->rcu_queued);
+		/* lock-order rounds: outstanding work of their own (lock-order.c) */
+		lbegun = load64(&sh->lock_rounds);
+		ldone = load64(&sh->lock_rounds_done);
 		iters = load64(&sh->iterations);
-		if (done != last_disk || sub != last_sub) {
-			last_disk = done;
-			last_sub = sub;
-			disk_change = now;
-		}
-		if (rdone != last_rcu || rq != last_rq) {
-			last_rcu = rdone;
-			last_rq = rq;
-			rcu_change = now;
-		}
+		track(&disk, sub, done, now);
+		track(&rcu, rq, rdone, now);
+		track(&lock, lbegun, ldone, now);
 
 		if (phase == RT_PHASE_CAPTURE_READY) {
 			int err = capture_core(pid, rt_opts.out);
@@ -205,25 +216,30 @@ int watchdog_run(pid_t pid)
 		if (phase == RT_PHASE_RUNNING || phase == RT_PHASE_TRAP) {
 			uint64_t hang_ns = rt_opts.hang_ms * 1000000ULL;
 
-			if (sub > done && now - disk_change > hang_ns)
+			if (sub > done && now - disk.changed > hang_ns)
 				hung = true;
-			if (rq > rdone && now - rcu_change > hang_ns)
+			if (rq > rdone && now - rcu.changed > hang_ns)
+				hung = true;
+			if (lbegun > ldone && now - lock.changed > hang_ns)
 				hung = true;
 		}
 
 		if (hung) {
-			uint64_t stalled = disk_change > rcu_change && rq > rdone ? rcu_change :
-					   sub > done ? disk_change : rcu_change;
+			uint64_t stalled = lbegun > ldone ? lock.changed :
+					   disk.changed > rcu.changed && rq > rdone ? rcu.changed :
+					   sub > done ? disk.changed : rcu.changed;
 			double secs = (stalled - start) / 1e9;
 			int err;
 
 			fprintf(stderr, "aiocore-runtime: %s (%s, %s): hung after %.3f s, "
-				"%llu iterations, %d trap attempts; %llu/%llu requests and %llu/%llu rcu callbacks done\n",
+				"%llu iterations, %d trap attempts; %llu/%llu requests, %llu/%llu rcu callbacks "
+				"and %llu/%llu lock rounds done\n",
 				info->name, PROFILE_NAME,
 				rt_opts.mode == RT_MODE_INJECT ? "inject" : "stress", secs,
 				(unsigned long long)iters, sh->trap_attempts, (unsigned long long)done,
 				(unsigned long long)sub, (unsigned long long)rdone,
-				(unsigned long long)rq);
+				(unsigned long long)rq, (unsigned long long)ldone,
+				(unsigned long long)lbegun);
 			err = capture_core(pid, rt_opts.out);
 			if (!rt_opts.keep || err < 0) {
 				kill(pid, SIGKILL);

@@ -254,6 +254,15 @@ static void trap_bh(void *opaque)
 		rt_trap_arm(0, 0);
 		aio_bh_schedule_oneshot(qemu_get_aio_context(), mirror_complete_bh, NULL);
 		break;
+	case RT_LOCK_CYCLE:
+		/* a lock-order inversion, not a race: it hangs every time */
+		rt_trap_arm(0, 0);
+		lock_order_abba_start();
+		break;
+	case RT_BQL_CTX_CYCLE:
+		rt_trap_arm(0, 0);
+		lock_order_bql_ctx_start();
+		break;
 	default:
 		break;
 	}
@@ -312,6 +321,12 @@ void workload_start(void)
 		mirror_set_aio_context(iothread_get_aio_context(iothread0));
 	if (want_job_cycles())
 		aio_bh_schedule_oneshot(iothread_get_aio_context(iothread0), monitor_tick_bh, NULL);
+	/* lock orders: fixed takes them safely, the variants in stress for real */
+	if (rt_mode == RT_MODE_STRESS && (rt_variant == RT_FIXED || rt_variant == RT_LOCK_CYCLE))
+		lock_order_abba_start();
+	if (rt_mode == RT_MODE_STRESS &&
+	    (rt_variant == RT_FIXED || rt_variant == RT_BQL_CTX_CYCLE))
+		lock_order_bql_ctx_start();
 
 	wl_state = WL_RUN;
 	__atomic_store_n(&rt_shared->phase, RT_PHASE_RUNNING, __ATOMIC_RELAXED);

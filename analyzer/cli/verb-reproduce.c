@@ -131,12 +131,19 @@ static int run_runtime(char **args)
 	return WEXITSTATUS(status);
 }
 
+/* Runtime variants that are another shape of a pattern: the verdict they give. */
+static const char *variant_pattern(const char *variant)
+{
+	return !strcmp(variant, "bql-ctx-cycle") ? "lock-cycle" : variant;
+}
+
 /*
  * Show what aiocore makes of the core just captured: the verdict must name
  * the pattern that was reproduced (fixed: no pattern).
  */
-static int diagnose_reproduced(const char *core, const char *pattern)
+static int diagnose_reproduced(const char *core, const char *variant)
 {
+	const char *pattern = variant_pattern(variant);
 	struct ac_target_config config = { .core_path = core, .main_debuginfo_only = true };
 	struct ac_program *prog;
 	struct ac_error *err = ac_program_open(&config, &prog);

@@ -13,7 +13,7 @@ static const struct {
 	enum ac_wait_kind kind;
 } lock_frames[] = {
 	{ "qemu_mutex_lock_impl", "mutex", "QemuMutex", AC_WAIT_MUTEX },
-	{ "qemu_rec_mutex_lock_impl", "mutex", "QemuMutex", AC_WAIT_MUTEX },
+	{ "qemu_rec_mutex_lock_impl", "mutex", "QemuRecMutex", AC_WAIT_MUTEX },
 	{ "qemu_mutex_lock", "mutex", "QemuMutex", AC_WAIT_MUTEX },
 	{ "qemu_cond_wait_impl", "cond", "QemuCond", AC_WAIT_COND },
 	{ "qemu_cond_timedwait_impl", "cond", "QemuCond", AC_WAIT_COND },
@@ -98,6 +98,30 @@ static void name_object(struct ac_program *prog, struct ac_thread_wait *w)
 	ac_error_destroy(err);
 }
 
+/*
+ * A thread asleep in the kernel on a mutex: glibc's futex word is the
+ * pthread_mutex_t itself (__data.__lock comes first), so the syscall's
+ * first argument names the QemuMutex even where the frame's `mutex` is
+ * optimized out or misread (a tail call such as aio_context_acquire's).
+ */
+static void mutex_from_futex(struct ac_program *prog, struct ac_thread_wait *w)
+{
+	struct ac_object mutex, lock;
+	if (!w->in_syscall || !w->syscall.name || strcmp(w->syscall.name, "futex") ||
+	    !w->syscall.args[0])
+		return;
+	/* QemuMutex.lock's offset, from the DWARF (0 in every QEMU so far). */
+	struct ac_error *err = ac_object_at(prog, "QemuMutex", "qemu_mutex_lock_impl", 0, &mutex);
+	if (!err)
+		err = ac_object_member(prog, &mutex, "lock", &lock, NULL);
+	if (err) {
+		ac_error_destroy(err);
+		return;
+	}
+	if (w->syscall.args[0] >= lock.address)
+		w->object = w->syscall.args[0] - lock.address;
+}
+
 static void read_owner(struct ac_program *prog, struct ac_thread_wait *w)
 {
 	struct ac_object mutex;
@@ -148,6 +172,18 @@ static bool decode_lock(struct ac_program *prog, const struct ac_backtrace *bt,
 			}
 			ac_error_destroy(verr);
 			break;
+		}
+		if (w->kind == AC_WAIT_MUTEX) {
+			uint64_t before = err ? 0 : w->object;
+			mutex_from_futex(prog, w);
+			if (err && w->object) {
+				ac_error_destroy(err);
+				err = NULL;
+			}
+			if (!err && before && before != w->object)
+				ac_program_note(prog, "thread %d: %s = 0x%" PRIx64 " in #%zu, but it "
+						"sleeps on the futex of 0x%" PRIx64 ": the futex's is used",
+						w->tid, lock_frames[k].variable, before, f, w->object);
 		}
 		if (err) {
 			add_problem(w, err, lock_frames[k].variable);
@@ -399,11 +435,11 @@ const char *ac_thread_wait_text(const struct ac_thread_wait *w, char *buf, size_
 	switch (w->kind) {
 	case AC_WAIT_MUTEX:
 		if (w->has_owner && w->owner_tid)
-			snprintf(buf, size, "waits for QemuMutex%s 0x%" PRIx64 " held by thread %d",
-				 name, w->object, w->owner_tid);
+			snprintf(buf, size, "waits for %s%s 0x%" PRIx64 " held by thread %d",
+				 w->object_type, name, w->object, w->owner_tid);
 		else
-			snprintf(buf, size, "waits for QemuMutex%s 0x%" PRIx64 "%s", name, w->object,
-				 w->has_owner ? " (free: the wakeup is pending)" : "");
+			snprintf(buf, size, "waits for %s%s 0x%" PRIx64 "%s", w->object_type, name,
+				 w->object, w->has_owner ? " (free: the wakeup is pending)" : "");
 		break;
 	case AC_WAIT_COND: case AC_WAIT_EVENT: case AC_WAIT_SEMAPHORE:
 		snprintf(buf, size, "waits on %s%s 0x%" PRIx64, w->object_type, name, w->object);

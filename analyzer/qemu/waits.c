@@ -114,7 +114,7 @@ static void add_thread_edges(struct ac_waits *w)
 		const struct ac_thread_wait *t = &w->threads.items[i];
 		if (t->kind == AC_WAIT_MUTEX && t->object) {
 			long lock = add_node(w, AC_NODE_LOCK, t->object, "lock",
-					     format("QemuMutex%s%s 0x%" PRIx64,
+					     format("%s%s%s 0x%" PRIx64, t->object_type,
 						    t->object_name ? " " : "",
 						    t->object_name ? t->object_name : "", t->object));
 			add_edge(w, (long)i, lock, "waits for");

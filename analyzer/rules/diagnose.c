@@ -13,6 +13,7 @@ static ac_rule_fn *const rules[] = {
 	ac_rule_lost_coroutine_wake,
 	ac_rule_iohandler_race,
 	ac_rule_bql_poll_cycle,
+	ac_rule_lock_cycle,
 	ac_rule_event_lost_wakeup,
 	ac_rule_remote_not_answering,
 	ac_rule_io_stalled,

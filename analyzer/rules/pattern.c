@@ -60,6 +60,16 @@ static const struct ac_pattern patterns[] = {
 		.mechanism = "a thread holding the BQL waits in aio_poll for a bottom half that only the main loop runs, while the main loop waits for the BQL",
 	},
 	{
+		.id = "lock-cycle",
+		.title = "lock cycle: threads wait for each other's mutexes (a deadlock)",
+		.fix_commit = NULL,
+		.fix_title = "none: a lock-order inversion; the fix is in the code that takes the locks",
+		.affected = "any QEMU; the BQL against an AioContext lock: QEMU up to 8.x (9.0 removed the AioContext lock)",
+		.fixed_in = NULL,
+		.mechanism = "each thread holds a mutex (a QemuMutex, a QemuRecMutex such as an AioContext lock, or the BQL) and sleeps on another whose owner, read from glibc's __owner, waits in turn for one the first holds; none can go on",
+		.next_step = "the stacks of the threads in the evidence: where each took the lock it holds (the caller that did not release it) and which of the two orders is the wrong one; search QEMU's history for the functions in both stacks",
+	},
+	{
 		.id = "lost-coroutine-wake",
 		.title = "a coroutine is scheduled but its context's co_schedule_bh is not pending",
 		.fix_commit = NULL,

@@ -28,6 +28,8 @@ ac_rule_fn ac_rule_bql_poll_cycle;
 ac_rule_fn ac_rule_event_lost_wakeup;
 /* NBD client requests in flight, their coroutines parked on replies. */
 ac_rule_fn ac_rule_remote_not_answering;
+/* Threads waiting for each other's mutexes, by the owners read in memory. */
+ac_rule_fn ac_rule_lock_cycle;
 /* A file I/O syscall in flight and the chain of waiters above it (medium). */
 ac_rule_fn ac_rule_io_stalled;
 

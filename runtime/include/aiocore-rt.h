@@ -19,6 +19,8 @@ enum rt_variant {
 	RT_IOHANDLER_RACE,     /* pre-ab27c3b5e740 (seed 004) */
 	RT_LOST_COROUTINE_WAKE, /* a model: aio_co_schedule() losing co_schedule_bh */
 	RT_BQL_POLL_CYCLE,     /* GitLab #780: BQL holder polls for main-loop work */
+	RT_LOCK_CYCLE,         /* two QemuMutexes taken in opposite orders (ABBA) */
+	RT_BQL_CTX_CYCLE,      /* BQL vs an IOThread's AioContext lock (up to 8.x) */
 	RT_VARIANT_COUNT,
 };
 
@@ -65,6 +67,8 @@ struct rt_shared {
 	int phase;
 	int trap_attempts;
 	int runtime_pid;
+	uint64_t lock_rounds;   /* lock-order rounds (lock-order.c) begun ... */
+	uint64_t lock_rounds_done; /* ... and finished */
 };
 extern struct rt_shared *rt_shared;
 void rt_shared_init(struct rt_shared *shm);
@@ -136,6 +140,11 @@ void rt_hook_co_schedule_moved(struct AioContext *ctx);
 void rt_hook_rcu_after_set(struct rcu_head *node);
 /* async.c: lost-completion's buffered clear of bh (inject mode) */
 bool aio_bh_clear_is_buffered(struct QEMUBH *bh);
+
+/* ---- lock-order.c ---- */
+void lock_order_abba_start(void);
+/* no-op on g10: QEMU 9.0 removed the AioContext lock */
+void lock_order_bql_ctx_start(void);
 
 /* ---- workload.c ---- */
 struct rt_options {

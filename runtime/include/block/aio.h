@@ -58,7 +58,7 @@ typedef QSIMPLEQ_HEAD(, BHListSlice) BHListSliceHead;
 
 typedef struct AioContext {
 	GSource source;              /* first: validated via source_funcs */
-	QemuMutex lock;              /* RFifoLock/QemuRecMutex in QEMU; unused */
+	QemuRecMutex lock;           /* aio_context_acquire() (up to 8.x; 2.1: RFifoLock) */
 	AioHandlerList aio_handlers;
 #if AIOCORE_PROFILE >= 5
 	AioHandlerList deleted_aio_handlers;
@@ -89,6 +89,11 @@ typedef struct AioContext {
 extern const GSourceFuncs aio_source_funcs;
 
 AioContext *aio_context_new(void);
+#if AIOCORE_PROFILE < 10
+/* The AioContext lock, a QemuRecMutex (QEMU 9.0 removed it). */
+void aio_context_acquire(AioContext *ctx);
+void aio_context_release(AioContext *ctx);
+#endif
 GSource *aio_get_g_source(AioContext *ctx);
 
 QEMUBH *aio_bh_new_full(AioContext *ctx, QEMUBHFunc *cb, void *opaque, const char *name);

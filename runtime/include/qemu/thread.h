@@ -13,6 +13,9 @@ typedef struct QemuMutex {
 	bool initialized;
 } QemuMutex;
 
+/* QEMU up to 6.x; 7.0 wrapped it in a struct of one QemuMutex, same address. */
+typedef QemuMutex QemuRecMutex;
+
 typedef struct QemuCond {
 	pthread_cond_t cond;
 	bool initialized;
@@ -75,6 +78,12 @@ unsigned qemu_lockcnt_count(QemuLockCnt *lockcnt);
 void qemu_thread_create(QemuThread *thread, const char *name,
 			void *(*start_routine)(void *), void *arg, int mode);
 void qemu_thread_join(QemuThread *thread);
+
+/* A PTHREAD_MUTEX_RECURSIVE mutex: glibc keeps the owner's tid in __owner too. */
+void qemu_rec_mutex_init(QemuRecMutex *mutex);
+void qemu_rec_mutex_lock_impl(QemuRecMutex *mutex, const char *file, int line);
+void qemu_rec_mutex_unlock(QemuRecMutex *mutex);
+#define qemu_rec_mutex_lock(m) qemu_rec_mutex_lock_impl(m, __FILE__, __LINE__)
 
 /* util/qemu-thread-posix.c timing helper */
 void qemu_thread_naptime_us(unsigned us);
