@@ -30,5 +30,9 @@ ac_rule_fn ac_rule_event_lost_wakeup;
 ac_rule_fn ac_rule_remote_not_answering;
 /* A file I/O syscall in flight and the chain of waiters above it (medium). */
 ac_rule_fn ac_rule_io_stalled;
+/* A drain loop waiting for nodes with requests in flight (medium). */
+ac_rule_fn ac_rule_drain_wait;
+/* A running block job whose coroutine waits on a stuck leaf (medium). */
+ac_rule_fn ac_rule_job_stalled;
 
 #endif
