@@ -364,11 +364,20 @@ size_t ac_waits_leaves(const struct ac_waits *w, struct ac_wait_leaf *leaves, si
 			continue;
 		struct ac_wait_leaf *l = &leaves[n++];
 		*l = (struct ac_wait_leaf){ .node = i, .nearest = -1 };
-		/* A thread in a system call is the better name for the wait. */
-		for (size_t e = 0; e < w->n_edges; e++)
-			if (w->edges[e].to == i &&
-			    (l->nearest < 0 || w->nodes[w->edges[e].from].type == AC_NODE_THREAD))
+		/* A thread in I/O names the wait best (the worker, not a drainer
+		 * also waiting on the node), then any thread. */
+		int best = -1;
+		for (size_t e = 0; e < w->n_edges; e++) {
+			if (w->edges[e].to != i)
+				continue;
+			const struct ac_wait_node *from = &w->nodes[w->edges[e].from];
+			int rank = from->type != AC_NODE_THREAD ? 0
+				   : from->wait && from->wait->kind == AC_WAIT_IO ? 2 : 1;
+			if (rank > best) {
+				best = rank;
 				l->nearest = (long)w->edges[e].from;
+			}
+		}
 		l->n_waiters = count_above(w, i, queue, seen);
 	}
 	free(queue);
