@@ -37,6 +37,30 @@ struct ac_error *ac_analysis_build(struct ac_program *prog, struct ac_analysis *
 	err = ac_nbd_clients_find(prog, &a.nbd);
 	if (err)
 		ac_program_note_error(prog, err, "NBD clients");
+	err = ac_block_graph_decode(prog, &a.blocks);
+	if (err == &ac_error_no_memory) {
+		ac_analysis_deinit(&a);
+		return err;
+	}
+	if (err)
+		ac_program_note_error(prog, err, "block graph");
+	err = ac_jobs_decode(prog, &a.jobs);
+	if (err) {
+		ac_analysis_deinit(&a);
+		return err;
+	}
+	for (size_t t = 0; t < ac_target_thread_count(prog->target); t++) {
+		struct ac_drain d;
+		if (!ac_drain_find(prog, t, &d))
+			continue;
+		struct ac_drain *slot = ac_array_slot(a.drains, a.n_drains);
+		if (!slot) {
+			ac_analysis_deinit(&a);
+			return &ac_error_no_memory;
+		}
+		*slot = d;
+		a.n_drains++;
+	}
 	err = ac_waits_build(prog, &a, &a.waits);
 	if (err) {
 		ac_analysis_deinit(&a);
@@ -59,6 +83,9 @@ void ac_analysis_deinit(struct ac_analysis *a)
 	ac_event_list_deinit(&a->events);
 	ac_nbd_client_list_deinit(&a->nbd);
 	ac_waits_deinit(&a->waits);
+	ac_block_graph_deinit(&a->blocks);
+	ac_job_list_deinit(&a->jobs);
+	free(a->drains);
 	ac_context_list_deinit(&a->contexts);
 	*a = (struct ac_analysis){ 0 };
 }

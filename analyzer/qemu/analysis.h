@@ -8,6 +8,9 @@
 
 #include "aio-context.h"
 #include "bh.h"
+#include "block-node.h"
+#include "drain.h"
+#include "job.h"
 #include "dwarf/dwarf.h"
 #include "nbd-client.h"
 #include "qemu-event.h"
@@ -20,6 +23,10 @@ struct ac_analysis {
 	struct ac_thread_pool *pools;      /* [i].address == 0: no pool */
 	struct ac_event_list events;
 	struct ac_nbd_client_list nbd;     /* NBD client nodes */
+	struct ac_block_graph blocks;      /* block nodes and backends */
+	struct ac_job_list jobs;           /* block jobs */
+	struct ac_drain *drains;           /* threads in a drain loop */
+	size_t n_drains;
 	struct ac_waits waits;             /* the wait-for graph */
 };
 

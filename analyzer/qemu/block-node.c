@@ -145,6 +145,9 @@ static struct ac_error *decode_node(struct ac_program *prog, const struct ac_obj
 		return &ac_error_no_memory;
 	node->has_in_flight = member_uint_opt(prog, bs, "in_flight", &node->in_flight);
 	node->has_write_gen = member_uint_opt(prog, bs, "write_gen", &node->write_gen);
+	/* Drained sections in force (2.8+): a drain waits while in_flight > 0. */
+	node->has_quiesce_counter = member_uint_opt(prog, bs, "quiesce_counter",
+						    &node->quiesce_counter);
 	err = decode_requests(prog, bs, node);
 	if (err && err != &ac_error_no_memory) {
 		ac_program_note_error(prog, err, "block node %s", node->name);

@@ -31,9 +31,10 @@ struct ac_block_node {
 	char *driver;            /* drv->format_name, or NULL */
 	char *filename;          /* filename, or NULL */
 	char *label;             /* "NAME (DRIVER FILENAME)" for messages */
-	bool has_in_flight, has_write_gen;
+	bool has_in_flight, has_write_gen, has_quiesce_counter;
 	uint64_t in_flight;
 	uint64_t write_gen;      /* bumped by every completed write */
+	uint64_t quiesce_counter; /* drained sections begun and not ended */
 	struct ac_tracked_request *requests;
 	size_t n_requests;
 };

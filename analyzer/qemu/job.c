@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 /* job.c keeps the list static: this names its CU. */
 #define JOB_HINT "job_create"
 #define MAX_JOBS 10000
+/* A mirror job has at most MAX_IN_FLIGHT (16) operations, plus pseudo ops. */
+#define MAX_OPS 1024
 
 static const char *enum_member(struct ac_program *prog, const struct ac_object *obj,
 			       const char *path)
@@ -23,6 +26,39 @@ static const char *enum_member(struct ac_program *prog, const struct ac_object *
 		return NULL;
 	}
 	return ac_object_enum_name(prog, &m, (int64_t)v);
+}
+
+/* MirrorBlockJob.ops_in_flight: each MirrorOp's coroutine.  The Job is the
+ * first member of the MirrorBlockJob (common.job), so they share an address. */
+static struct ac_error *decode_mirror_ops(struct ac_program *prog, struct ac_job *job)
+{
+	struct ac_object mirror, op;
+	struct ac_error *err = ac_object_at(prog, "MirrorBlockJob", "mirror_run", job->address,
+					    &mirror);
+	uint64_t next = 0;
+	if (!err)
+		err = ac_object_member_uint(prog, &mirror, "ops_in_flight.tqh_first", &next);
+	struct ac_walk walk;
+	ac_walk_init(&walk, MAX_OPS);
+	while (!err && next) {
+		if (!ac_walk_step(&walk, next))
+			return ac_error_create(AC_ERR_BAD_DATA, "job %s: mirror ops: %s", job->id,
+					       walk.problem);
+		uint64_t co = 0;
+		err = ac_object_at(prog, "MirrorOp", "mirror_run", next, &op);
+		if (!err)
+			err = ac_object_member_uint(prog, &op, "co", &co);
+		if (!err)
+			err = ac_object_member_uint(prog, &op, "next.tqe_next", &next);
+		if (!err && co) {
+			uint64_t *slot = ac_array_slot(job->op_coroutines, job->n_ops);
+			if (!slot)
+				return &ac_error_no_memory;
+			*slot = co;
+			job->n_ops++;
+		}
+	}
+	return err;
 }
 
 static struct ac_error *decode_job(struct ac_program *prog, const struct ac_object *obj,
@@ -52,6 +88,20 @@ static struct ac_error *decode_job(struct ac_program *prog, const struct ac_obje
 	if (!err)
 		job->paused = v;
 	ac_error_destroy(err);
+	err = ac_object_member_uint(prog, obj, "pause_count", &job->pause_count);
+	ac_error_destroy(err);
+	/* Job.co from 3.0; BlockJob.co before. */
+	err = ac_object_member_uint(prog, obj, "co", &job->co);
+	ac_error_destroy(err);
+	if (job->type && !strcmp(job->type, "JOB_TYPE_MIRROR")) {
+		err = decode_mirror_ops(prog, job);
+		if (err == &ac_error_no_memory)
+			return err;
+		/* Before 5.0 a MirrorOp has no coroutine: the job still is a node. */
+		if (err && !ac_error_catch(&err, AC_ERR_LOOKUP))
+			ac_program_note_error(prog, err, "job %s: mirror operations", job->id);
+		err = NULL;
+	}
 	err = ac_object_member_uint(prog, obj, "progress.current|progress_current", &job->current);
 	if (!err)
 		err = ac_object_member_uint(prog, obj, "progress.total|progress_total", &job->total);
@@ -90,8 +140,11 @@ struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret
 		}
 		list.items = grown;
 		err = decode_job(prog, &job, &list.items[list.n]);
-		if (err)
+		if (err) {
+			free(list.items[list.n].id);
+			free(list.items[list.n].op_coroutines);
 			break;
+		}
 		list.n++;
 		uint64_t next = 0;
 		err = ac_object_member_uint(prog, &job, "job_list.le_next", &next);
@@ -111,8 +164,25 @@ struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret
 
 void ac_job_list_deinit(struct ac_job_list *list)
 {
-	for (size_t i = 0; i < list->n; i++)
+	for (size_t i = 0; i < list->n; i++) {
 		free(list->items[i].id);
+		free(list->items[i].op_coroutines);
+	}
 	free(list->items);
 	*list = (struct ac_job_list){ 0 };
+}
+
+const char *ac_job_enum_text(const char *name, char *buf, size_t size)
+{
+	if (!size)
+		return "";
+	const char *prefixes[] = { "JOB_STATUS_", "JOB_TYPE_", "BLOCK_JOB_TYPE_" };
+	for (size_t i = 0; name && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			name += strlen(prefixes[i]);
+	size_t n = 0;
+	for (; name && name[n] && n + 1 < size; n++)
+		buf[n] = (char)(name[n] == '_' ? '-' : tolower((unsigned char)name[n]));
+	buf[n] = '\0';
+	return name ? buf : "?";
 }

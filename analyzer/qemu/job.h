@@ -3,7 +3,9 @@
  * Jobs (job.c): every Job on the static `jobs` list (3.0+), with its id,
  * type (driver->job_type), status, busy/paused and ProgressMeter
  * current/total (4.2+; before, progress_current/progress_total).  Absent
- * in programs without jobs (qemu-img, the reference runtime).
+ * in programs without jobs (qemu-img, the reference runtime).  Its
+ * coroutine (Job.co), and for a mirror job the coroutines of its
+ * operations in flight (MirrorBlockJob.ops_in_flight, MirrorOp.co, 5.0+).
  */
 #ifndef AIOCORE_JOB_H
 #define AIOCORE_JOB_H
@@ -20,8 +22,14 @@ struct ac_job {
 	const char *type;        /* "JOB_TYPE_MIRROR" ..., or NULL */
 	const char *status;      /* "JOB_STATUS_RUNNING" ..., or NULL */
 	bool busy, paused;
+	uint64_t pause_count;    /* pauses requested (a drain is one) */
 	bool has_progress;
 	uint64_t current, total;
+	uint64_t co;             /* the job's coroutine (Job.co), 0 if none */
+	/* A mirror job's operations in flight (MirrorOp.co): the coroutines
+	 * its own coroutine waits for.  Other job types: none. */
+	uint64_t *op_coroutines;
+	size_t n_ops;
 };
 
 struct ac_job_list {
@@ -32,5 +40,7 @@ struct ac_job_list {
 /* Decodes the jobs the program has; none is not an error. */
 struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret);
 void ac_job_list_deinit(struct ac_job_list *list);
+/* "JOB_STATUS_RUNNING" -> "running", "JOB_TYPE_MIRROR" -> "mirror"; NULL -> "?". */
+const char *ac_job_enum_text(const char *name, char *buf, size_t size);
 
 #endif

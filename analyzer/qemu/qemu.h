@@ -21,6 +21,7 @@
 #include "block-node.h"
 #include "posix-aio.h"
 #include "job.h"
+#include "drain.h"
 #include "thread-wait.h"
 #include "waits.h"
 #include "analysis.h"

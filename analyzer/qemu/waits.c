@@ -128,6 +128,13 @@ static void add_thread_edges(struct ac_waits *w)
 	}
 }
 
+/* A coroutine node, added if new. */
+static long coroutine_node(struct ac_waits *w, uint64_t co, const char *entry)
+{
+	return add_node(w, AC_NODE_COROUTINE, co, "coroutine",
+			format("coroutine 0x%" PRIx64 " (%s)", co, entry ? entry : "?"));
+}
+
 /* coroutine -> request -> the worker running it. */
 static void add_requests(struct ac_waits *w, const struct ac_analysis *a)
 {
@@ -145,12 +152,9 @@ static void add_requests(struct ac_waits *w, const struct ac_analysis *a)
 			if (req < 0)
 				continue;
 			w->nodes[req].request = e;
-			if (e->coroutine) {
-				long co = add_node(w, AC_NODE_COROUTINE, e->coroutine, "coroutine",
-						   format("coroutine 0x%" PRIx64 " (%s)", e->coroutine,
-							  e->co_entry_name ? e->co_entry_name : "?"));
-				add_edge(w, co, req, "waits for");
-			}
+			if (e->coroutine)
+				add_edge(w, coroutine_node(w, e->coroutine, e->co_entry_name), req,
+					 "waits for");
 			/* Done: the pool's completion BH, run by the context's home thread, completes it. */
 			const struct ac_aio_context *ctx = &a->contexts.items[c];
 			if (e->done && ctx->home_tid && ctx->home_thread_index < w->threads.n)
@@ -159,6 +163,51 @@ static void add_requests(struct ac_waits *w, const struct ac_analysis *a)
 				if (w->threads.items[t].aio.address &&
 				    w->threads.items[t].aio.address == e->arg)
 					add_edge(w, req, (long)t, "served by");
+		}
+	}
+}
+
+/* job -> its coroutine -> its operations' coroutines (already nodes when a
+ * request waits on them: the chain then goes on to the request). */
+static void add_jobs(struct ac_waits *w, const struct ac_analysis *a)
+{
+	for (size_t i = 0; i < a->jobs.n; i++) {
+		const struct ac_job *j = &a->jobs.items[i];
+		char type[32], status[32], progress[64] = "";
+		if (j->has_progress)
+			snprintf(progress, sizeof(progress), ", progress %" PRIu64 "/%" PRIu64,
+				 j->current, j->total);
+		long job = add_node(w, AC_NODE_JOB, j->address, "job",
+				    format("job \"%s\" (%s) %s%s%s%s", j->id,
+					   ac_job_enum_text(j->type, type, sizeof(type)),
+					   ac_job_enum_text(j->status, status, sizeof(status)),
+					   j->busy ? ", busy" : "", j->paused ? ", paused" : "",
+					   progress));
+		if (job < 0)
+			continue;
+		w->nodes[job].job = j;
+		char whose[160];
+		snprintf(whose, sizeof(whose), "job \"%s\"'s", j->id);
+		long co = j->co ? coroutine_node(w, j->co, whose) : -1;
+		add_edge(w, job, co, "runs in");
+		for (size_t k = 0; k < j->n_ops; k++) {
+			long op = find_node(w, AC_NODE_COROUTINE, j->op_coroutines[k]);
+			if (op < 0)
+				op = coroutine_node(w, j->op_coroutines[k], "mirror operation");
+			add_edge(w, co >= 0 ? co : job, op, "waits for");
+		}
+	}
+}
+
+/* A drain loop waits for its node's in_flight (every node's for drain_all). */
+static void add_drains(struct ac_waits *w, const struct ac_analysis *a)
+{
+	for (size_t i = 0; i < a->n_drains; i++) {
+		const struct ac_drain *d = &a->drains[i];
+		for (size_t k = 0; k < a->blocks.n_nodes; k++) {
+			const struct ac_block_node *b = &a->blocks.nodes[k];
+			if (d->bs ? b->address == d->bs : b->has_in_flight && b->in_flight)
+				add_edge(w, (long)d->thread_index, block_node(w, b), "drains");
 		}
 	}
 }
@@ -228,6 +277,8 @@ struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysi
 	add_threads(prog, &w);
 	add_thread_edges(&w);
 	add_requests(&w, a);
+	add_jobs(&w, a);
+	add_drains(&w, a);
 	add_connections(prog, &w);
 	if (w.n_nodes >= MAX_NODES || w.n_edges >= MAX_NODES)
 		ac_program_note(prog, "wait-for graph cut at %d nodes or edges", MAX_NODES);
@@ -282,6 +333,55 @@ size_t ac_waits_waiters(const struct ac_waits *w, size_t node, size_t *path, siz
 			break;
 		path[n++] = at;
 	}
+	return n;
+}
+
+/* Nodes that reach node through edges, by a reverse breadth-first walk. */
+static size_t count_above(const struct ac_waits *w, size_t node, size_t *queue, unsigned char *seen)
+{
+	memset(seen, 0, w->n_nodes);
+	size_t head = 0, tail = 0;
+	queue[tail++] = node;
+	seen[node] = 1;
+	while (head < tail) {
+		size_t v = queue[head++];
+		for (size_t e = 0; e < w->n_edges; e++)
+			if (w->edges[e].to == v && !seen[w->edges[e].from]) {
+				seen[w->edges[e].from] = 1;
+				queue[tail++] = w->edges[e].from;
+			}
+	}
+	return tail - 1;
+}
+
+size_t ac_waits_leaves(const struct ac_waits *w, struct ac_wait_leaf *leaves, size_t max)
+{
+	size_t *queue = malloc((w->n_nodes ? w->n_nodes : 1) * sizeof(*queue));
+	unsigned char *seen = malloc(w->n_nodes ? w->n_nodes : 1);
+	size_t n = 0;
+	for (size_t i = 0; queue && seen && i < w->n_nodes && n < max; i++) {
+		if (ac_waits_out_degree(w, i) || !ac_waits_in_degree(w, i))
+			continue;
+		struct ac_wait_leaf *l = &leaves[n++];
+		*l = (struct ac_wait_leaf){ .node = i, .nearest = -1 };
+		/* A thread in I/O names the wait best (the worker, not a drainer
+		 * also waiting on the node), then any thread. */
+		int best = -1;
+		for (size_t e = 0; e < w->n_edges; e++) {
+			if (w->edges[e].to != i)
+				continue;
+			const struct ac_wait_node *from = &w->nodes[w->edges[e].from];
+			int rank = from->type != AC_NODE_THREAD ? 0
+				   : from->wait && from->wait->kind == AC_WAIT_IO ? 2 : 1;
+			if (rank > best) {
+				best = rank;
+				l->nearest = (long)w->edges[e].from;
+			}
+		}
+		l->n_waiters = count_above(w, i, queue, seen);
+	}
+	free(queue);
+	free(seen);
 	return n;
 }
 

@@ -2,7 +2,9 @@
 /*
  * The wait-for graph of the whole process.  Nodes: threads (what each is
  * blocked in, thread-wait.h), coroutines, thread-pool requests, QemuMutexes
- * with their owners (the BQL among them) and block nodes.  Edges: who
+ * with their owners (the BQL among them), block nodes (also those a drain
+ * loop waits for, drain.h) and block jobs (job -> its coroutine -> the
+ * coroutines of its operations).  Edges: who
  * waits on whom.  Following them from a root (nothing waits on it) ends at
  * the answer: a syscall on a named file that has not returned, a lock whose
  * owner is itself waiting (a cycle: a deadlock), a request no worker runs.
@@ -17,6 +19,7 @@
 #include <sys/types.h>
 
 #include "dwarf/dwarf.h"
+#include "job.h"
 #include "thread-pool.h"
 #include "thread-wait.h"
 
@@ -29,6 +32,7 @@ enum ac_wait_node_type {
 	/* NBD client connections (qemu/nbd-client.h): add_connections() in
 	 * waits.c is where they become nodes, with their coroutines. */
 	AC_NODE_CONNECTION,
+	AC_NODE_JOB,             /* a block job: its coroutine, its operations */
 };
 
 struct ac_wait_node {
@@ -40,6 +44,7 @@ struct ac_wait_node {
 	const struct ac_thread_wait *wait;       /* thread nodes */
 	const struct ac_pool_element *request;   /* request nodes */
 	const struct ac_block_node *block;       /* block nodes */
+	const struct ac_job *job;                /* job nodes */
 };
 
 struct ac_wait_edge {
@@ -72,6 +77,19 @@ size_t ac_waits_out_degree(const struct ac_waits *waits, size_t node);
  * waits on that, ...): up to max node indexes into path; returns the count.
  */
 size_t ac_waits_waiters(const struct ac_waits *waits, size_t node, size_t *path, size_t max);
+/*
+ * The leaves: nodes something waits on that wait on nothing (a block node
+ * a worker reads, a lock, a request no worker runs), each with its nearest
+ * waiter and how many nodes wait on it, directly or not.  Up to max into
+ * leaves; returns the count.  None: nothing waits on anything, the
+ * process looks idle.
+ */
+struct ac_wait_leaf {
+	size_t node;
+	long nearest;            /* a node waiting on it directly, -1 if none */
+	size_t n_waiters;        /* nodes above it */
+};
+size_t ac_waits_leaves(const struct ac_waits *waits, struct ac_wait_leaf *leaves, size_t max);
 /* Thread node of thread index i. */
 size_t ac_waits_thread_node(const struct ac_waits *waits, size_t thread_index);
 

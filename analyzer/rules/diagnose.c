@@ -17,6 +17,9 @@ static ac_rule_fn *const rules[] = {
 	ac_rule_event_lost_wakeup,
 	ac_rule_remote_not_answering,
 	ac_rule_io_stalled,
+	/* After io-stalled: the leaf's verdict first, the story above it next. */
+	ac_rule_drain_wait,
+	ac_rule_job_stalled,
 };
 
 struct ac_error *ac_diagnose(struct ac_program *prog, struct ac_analysis *a,

@@ -41,6 +41,7 @@ static const char *node_what(enum ac_wait_node_type type)
 	case AC_NODE_LOCK: return "waiting on lock";
 	case AC_NODE_BLOCK: return "block node";
 	case AC_NODE_CONNECTION: return "connection";
+	case AC_NODE_JOB: return "waiting job";
 	}
 	return "waiter";
 }

@@ -32,5 +32,9 @@ ac_rule_fn ac_rule_remote_not_answering;
 ac_rule_fn ac_rule_lock_cycle;
 /* A file I/O syscall in flight and the chain of waiters above it (medium). */
 ac_rule_fn ac_rule_io_stalled;
+/* A drain loop waiting for nodes with requests in flight (medium). */
+ac_rule_fn ac_rule_drain_wait;
+/* A running block job whose coroutine waits on a stuck leaf (medium). */
+ac_rule_fn ac_rule_job_stalled;
 
 #endif

@@ -288,6 +288,9 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		ac_json_object_end(&j);
 		if (earlier)
 			since_json(&j, earlier, &progress);
+		/* No cause named for sure: what the waits end on, or idle. */
+		if (!ac_findings_hang_named(&findings))
+			ac_view_waits_summary_json(&a.waits, &j);
 		ac_view_json_notes(prog, &j);
 		ac_json_object_end(&j);
 		ac_json_finish(&j);
@@ -311,6 +314,8 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		else if (!findings.n)
 			fprintf(out, "VERDICT: no known hang pattern\n\n");
 
+		if (!findings.n)
+			ac_view_waits_summary_text(&a.waits, out);
 		for (size_t i = 0; i < findings.n; i++)
 			finding_text(out, &findings.items[i], i == 0, version);
 		/* No cause named for sure: what waits on what is the answer. */

@@ -15,6 +15,7 @@ static const char *const type_names[] = {
 	[AC_NODE_THREAD] = "thread", [AC_NODE_COROUTINE] = "coroutine",
 	[AC_NODE_REQUEST] = "request", [AC_NODE_LOCK] = "lock",
 	[AC_NODE_BLOCK] = "block-node", [AC_NODE_CONNECTION] = "connection",
+	[AC_NODE_JOB] = "job",
 };
 
 static void tree(FILE *out, const struct ac_waits *w, size_t node, const char *edge,
@@ -66,6 +67,55 @@ void ac_view_waits_text(const struct ac_waits *w, FILE *out)
 		fprintf(out, "  %s\n", w->nodes[i].label);
 	}
 	free(shown);
+}
+
+/* More than a support case reads; the tree below has them all. */
+#define MAX_LEAVES 32
+
+void ac_view_waits_summary_text(const struct ac_waits *w, FILE *out)
+{
+	struct ac_wait_leaf leaves[MAX_LEAVES];
+	size_t n = ac_waits_leaves(w, leaves, MAX_LEAVES);
+	if (!n) {
+		fprintf(out, "Wait summary: nothing waits on anything: the process looks idle\n\n");
+		return;
+	}
+	fprintf(out, "Wait summary: %zu leaf%s (what the waits end on)\n", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  %s\n", w->nodes[leaves[i].node].label);
+		if (leaves[i].nearest >= 0)
+			fprintf(out, "    <- %s%s", w->nodes[leaves[i].nearest].label,
+				leaves[i].n_waiters > 1 ? "" : "\n");
+		if (leaves[i].n_waiters > 1)
+			fprintf(out, " (%zu waiting in all)\n", leaves[i].n_waiters);
+	}
+	fputc('\n', out);
+}
+
+void ac_view_waits_summary_json(const struct ac_waits *w, struct ac_json *j)
+{
+	struct ac_wait_leaf leaves[MAX_LEAVES];
+	size_t n = ac_waits_leaves(w, leaves, MAX_LEAVES);
+	ac_json_key(j, "waits");
+	ac_json_object_begin(j);
+	ac_json_field_bool(j, "idle", n == 0);
+	ac_json_key(j, "leaves");
+	ac_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		const struct ac_wait_node *leaf = &w->nodes[leaves[i].node];
+		ac_json_object_begin(j);
+		ac_json_field_string(j, "id", leaf->id);
+		ac_json_field_string(j, "type", type_names[leaf->type]);
+		ac_json_field_string(j, "label", leaf->label);
+		const struct ac_wait_node *near = leaves[i].nearest >= 0
+						  ? &w->nodes[leaves[i].nearest] : NULL;
+		ac_json_field_string(j, "nearest", near ? near->id : NULL);
+		ac_json_field_string(j, "nearest_label", near ? near->label : NULL);
+		ac_json_field_uint(j, "waiters", leaves[i].n_waiters);
+		ac_json_object_end(j);
+	}
+	ac_json_array_end(j);
+	ac_json_object_end(j);
 }
 
 static void node_json(struct ac_json *j, const struct ac_wait_node *n)
@@ -126,6 +176,19 @@ static void node_json(struct ac_json *j, const struct ac_wait_node *n)
 		ac_json_field_string(j, "filename", n->block->filename);
 		ac_json_field_int_opt(j, "in_flight", n->block->has_in_flight,
 				      (int64_t)n->block->in_flight);
+		ac_json_field_int_opt(j, "quiesce_counter", n->block->has_quiesce_counter,
+				      (int64_t)n->block->quiesce_counter);
+	}
+	if (n->job) {
+		const struct ac_job *job = n->job;
+		ac_json_field_string(j, "job_id", job->id);
+		ac_json_field_string(j, "job_type", job->type);
+		ac_json_field_string(j, "status", job->status);
+		ac_json_field_bool(j, "busy", job->busy);
+		ac_json_field_bool(j, "paused", job->paused);
+		ac_json_field_int_opt(j, "progress_current", job->has_progress, (int64_t)job->current);
+		ac_json_field_int_opt(j, "progress_total", job->has_progress, (int64_t)job->total);
+		ac_json_field_address_opt(j, "coroutine", job->co != 0, job->co);
 	}
 	ac_json_object_end(j);
 }
@@ -183,6 +246,7 @@ static void print_dot(struct ac_program *prog, const struct ac_waits *w, FILE *o
 		[AC_NODE_THREAD] = "box", [AC_NODE_COROUTINE] = "ellipse",
 		[AC_NODE_REQUEST] = "note", [AC_NODE_LOCK] = "octagon",
 		[AC_NODE_BLOCK] = "cylinder", [AC_NODE_CONNECTION] = "component",
+		[AC_NODE_JOB] = "hexagon",
 	};
 	fprintf(out, "digraph waits {\n  rankdir=LR;\n  label=");
 	dot_string(out, ac_target_name(prog->target));

@@ -93,13 +93,17 @@ const char *ac_view_doc_path(const char *page, char *buf, size_t size);
 struct ac_waits;
 /* The wait-for tree as `aiocore waits` prints it (also diagnose's summary). */
 void ac_view_waits_text(const struct ac_waits *waits, FILE *out);
+struct ac_json;
+/* The leaves (what the waits end on), or "looks idle": diagnose without a cause. */
+void ac_view_waits_summary_text(const struct ac_waits *waits, FILE *out);
+/* "waits": {"idle", "leaves"} into diagnose's JSON object. */
+void ac_view_waits_summary_json(const struct ac_waits *waits, struct ac_json *json);
 
 /*
  * Notes the program collected (unreadable memory, ...) after the view's own
  * output: "note: ..." lines in text; JSON views print them themselves.
  */
 void ac_view_print_notes(struct ac_program *prog, FILE *out);
-struct ac_json;
 /* "notes": [...] as the last key of a JSON view's top object. */
 void ac_view_json_notes(struct ac_program *prog, struct ac_json *json);
 /*

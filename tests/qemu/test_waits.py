@@ -6,7 +6,14 @@ source file -- a hung storage read as a core shows it.  diagnose must
 say io-stalled with the source's path, the fd, offset and length (gdb's
 registers of the stopped thread are the oracle), exit 0 (medium: one core
 cannot tell stalled from slow), and `aiocore waits` must show the chain
-coroutine -> request -> worker -> file, in text, JSON and dot."""
+coroutine -> request -> worker -> file, in text, JSON and dot; for the
+job also job-stalled, the job a node above its coroutine.
+
+From 5.2 (qemu-storage-daemon): the same stalled mirror read, then a QMP
+`blockdev-snapshot-sync` of the source, whose transaction drains every
+node (bdrv_drain_all_begin) on the main thread: drain-wait names the main
+thread and the node's in_flight (gdb reads it), job-stalled the job m0 (gdb
+reads its id).  And an idle daemon: no verdict, "looks idle"."""
 import json
 import os
 import shutil
@@ -22,6 +29,32 @@ from test_real_qemu import exe, setUpModule  # noqa: E402,F401
 from aiocoretest import TempDirTestCase, aiocore, run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def qmp_connect(test, sock):
+    """Waits for the QMP socket, connects, negotiates; returns command(name,
+    wait=True, **args), which returns the reply (skipping events) or, with
+    wait=False, sends only."""
+    deadline = time.monotonic() + 60
+    while not os.path.exists(sock):
+        test.assertLess(time.monotonic(), deadline, "no QMP socket")
+        time.sleep(0.05)
+    qmp = socket.socket(socket.AF_UNIX)
+    qmp.connect(sock)
+    qmp.settimeout(60)
+    test.addCleanup(qmp.close)
+    stream = qmp.makefile("rw")
+    stream.readline()                       # greeting
+
+    def command(name, wait=True, **args):
+        stream.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        stream.flush()
+        while wait:                         # skip events
+            reply = json.loads(stream.readline())
+            if "return" in reply or "error" in reply:
+                return reply
+    test.assertIn("return", command("qmp_capabilities"))
+    return command
 
 
 class StalledRead(TempDirTestCase):
@@ -83,24 +116,9 @@ class StalledRead(TempDirTestCase):
             f.truncate(64 << 20)
 
         def mirror():
-            deadline = time.monotonic() + 60
-            while not os.path.exists(sock):
-                self.assertLess(time.monotonic(), deadline, "no QMP socket")
-                time.sleep(0.05)
-            qmp = socket.socket(socket.AF_UNIX)
-            qmp.connect(sock)
-            qmp.settimeout(60)
-            stream = qmp.makefile("rw")
-            stream.readline()                   # greeting
-            for cmd in ({"execute": "qmp_capabilities"},
-                        {"execute": "blockdev-mirror",
-                         "arguments": {"job-id": "m0", "device": "f0", "target": "t0",
-                                       "sync": "full"}}):
-                stream.write(json.dumps(cmd) + "\n")
-                stream.flush()
-                if cmd["execute"] == "qmp_capabilities":
-                    stream.readline()
-            self.addCleanup(qmp.close)
+            command = qmp_connect(self, sock)
+            command("blockdev-mirror", wait=False, **{
+                "job-id": "m0", "device": "f0", "target": "t0", "sync": "full"})
 
         core, tid, fd, offset, length, nr = self.stalled_core(
             [qemu, "-M", "none", "-nodefaults", "-display", "none", "-accel", "tcg",
@@ -111,6 +129,36 @@ class StalledRead(TempDirTestCase):
         co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
         self.assertTrue(co and "mirror_co_read" in co[0]["value"], f["evidence"])
         self.check_waits_view(qemu, core, tid, fd)
+        self.check_job_stalled(qemu, core, tid)
+
+    def check_job_stalled(self, exe_path, core, tid):
+        """job-stalled after io-stalled: job m0 (gdb reads the id at the
+        evidence's address) waits on the worker's read, not repeated."""
+        diag = json.loads(aiocore("diagnose", "--json", core).stdout)
+        ids = [f["id"] for f in diag["findings"]]
+        self.assertIn("job-stalled", ids)
+        self.assertLess(ids.index("io-stalled"), ids.index("job-stalled"))
+        f = diag["findings"][ids.index("job-stalled")]
+        self.assertEqual(f["confidence"], "medium")
+        self.assertIn("a single core cannot tell stalled from slow", f["summary"])
+        self.assertTrue(f["summary"].startswith('job "m0" (mirror, running'), f["summary"])
+        job = [e for e in f["evidence"] if e["what"] == "job"][0]
+        self.assertIn('"m0"', rq.gdb_print(exe_path, core, f"((Job *){job['address']})->id"))
+        status = rq.gdb_print(exe_path, core, f"((Job *){job['address']})->status")
+        self.assertIn(status, job["value"])
+        leaf = [e for e in f["evidence"] if e["what"] == "leaf"][0]
+        self.assertEqual(leaf["tid"], tid)
+        self.assertIn("io-stalled has its file", leaf["value"])
+        # The file's evidence is io-stalled's alone.
+        self.assertNotIn("file", [e["what"] for e in f["evidence"]])
+        # In the graph: job -> its coroutine (Job.co, gdb's oracle).
+        doc = json.loads(aiocore("waits", "--json", core).stdout)
+        jobs = [n for n in doc["nodes"] if n["type"] == "job"]
+        self.assertEqual([n["job_id"] for n in jobs], ["m0"])
+        co = rq.gdb_print(exe_path, core, f"((Job *){jobs[0]['address']})->co")
+        self.assertIn(jobs[0]["coroutine"], co)
+        self.assertIn((jobs[0]["id"], f"coroutine:{jobs[0]['coroutine']}", "runs in"),
+                      [(e["from"], e["to"], e["label"]) for e in doc["edges"]])
 
     def check_io_stalled(self, exe_path, core, tid, fd, offset, length, nr):
         res = aiocore("diagnose", "--json", core)
@@ -181,6 +229,126 @@ class StalledRead(TempDirTestCase):
         if rq.gdbtest.SCRIPT:                   # --dot too: the same bytes in gdb
             results, _ = rq.gdbtest.gdb_run([exe_path, core], ["aio-waits --dot"])
             self.assertEqual(results[0], (dot.stdout, dot.returncode))
+
+
+class DrainWait(TempDirTestCase):
+    """qemu-storage-daemon (5.0+): a mirror whose source read is stopped
+    by gdb (non-stop: the other threads run on), then a drain."""
+
+    def setUp(self):
+        super().setUp()
+        self.data = self.path("disk.raw")
+        with open(self.data, "wb") as f:        # data, not holes: real reads
+            f.write(os.urandom(64 << 20))
+
+    def daemon(self):
+        qsd = exe("storage-daemon/qemu-storage-daemon")
+        if not os.path.exists(qsd):
+            self.skipTest(f"QEMU {rq.VERSION} has no qemu-storage-daemon (5.0 on)")
+        return qsd
+
+
+    def test_drain_wait_and_job_stalled(self):
+        qsd, sock, target = self.daemon(), self.path("qmp.sock"), self.path("target.raw")
+        with open(target, "wb") as f:
+            f.truncate(64 << 20)
+        core, log = self.path("drain.core"), self.path("drain.gdb.log")
+        argv = [qsd, "--blockdev", f"driver=file,node-name=src,filename={self.data}",
+                "--blockdev", f"driver=file,node-name=dst,filename={target}",
+                "--chardev", f"socket,id=m,path={sock},server=on,wait=off",
+                "--monitor", "chardev=m"]
+        with open(log, "w") as out:
+            gdb = subprocess.Popen(
+                ["gdb", "-nx", "-q", "-x", os.path.join(rq.FIXTURES, "stall-worker-drain.gdb"),
+                 "--args", *argv], stdin=subprocess.PIPE, stdout=out,
+                stderr=subprocess.STDOUT, cwd=self.tmp, text=True)
+        try:
+            command = qmp_connect(self, sock)
+            self.assertIn("return", command("blockdev-mirror", **{
+                "job-id": "m0", "device": "src", "target": "dst", "sync": "full"}))
+            deadline = time.monotonic() + 120
+            while not os.path.exists(self.path("stopped")):
+                self.assertLess(time.monotonic(), deadline, "no worker stopped in a read")
+                time.sleep(0.05)
+            # Never answers: the transaction drains first, and the read holds it.
+            command("blockdev-snapshot-sync", wait=False, **{
+                "node-name": "src", "snapshot-file": self.path("snap.qcow2"),
+                "format": "qcow2"})
+            time.sleep(2)
+            gdb.stdin.write("interrupt -a\n")
+            gdb.stdin.flush()
+            time.sleep(3)                       # gdb handles the stops between commands
+            gdb.stdin.write(f"thread 1\ninfo thread\ngenerate-core-file {core}\nkill\nquit\n")
+            gdb.stdin.close()
+            gdb.wait(timeout=300)
+        finally:
+            if gdb.poll() is None:
+                gdb.kill()
+                gdb.wait()
+        with open(log) as f:
+            text = f.read()
+        self.assertTrue(os.path.exists(core), text)
+        main_lwp = int(text.split("* 1    Thread ")[1].split("LWP ")[1].split(")")[0])
+
+        res = aiocore("diagnose", "--json", core)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)   # medium: not 3
+        diag = json.loads(res.stdout)
+        by_id = {f["id"]: f for f in diag["findings"]}
+        self.assertIn("drain-wait", by_id, diag["findings"])
+        f = by_id["drain-wait"]
+        self.assertEqual(f["confidence"], "medium")
+        self.assertIn("a single core cannot tell stalled from slow", f["summary"])
+        thread = [e for e in f["evidence"] if e["what"] == "draining thread"][0]
+        self.assertEqual(thread["tid"], main_lwp)
+        self.assertRegex(thread["frame"], r"^#\d+ bdrv_drain_all_begin")
+        self.assertIn("called from qmp_transaction", thread["value"])
+        node = [e for e in f["evidence"] if e["what"] == "block node"][0]
+        in_flight = int(rq.gdb_print(qsd, core, f"((BlockDriverState *){node['address']})->in_flight"))
+        self.assertGreater(in_flight, 0)
+        self.assertIn(f"in_flight {in_flight},", node["value"])
+        self.assertIn(self.data, node["value"])
+        quiesce = int(rq.gdb_print(qsd, core, f"((BlockDriverState *){node['address']})->quiesce_counter"))
+        self.assertIn(f"quiesce_counter {quiesce}", node["value"])
+        self.assertTrue([e for e in f["evidence"] if e["what"] == "worker"], f["evidence"])
+        tracked = [e for e in f["evidence"] if e["what"] == "tracked request"]
+        self.assertTrue(tracked and tracked[0]["value"].startswith("BDRV_TRACKED_READ"), tracked)
+
+        self.assertIn("job-stalled", by_id)
+        job = [e for e in by_id["job-stalled"]["evidence"] if e["what"] == "job"][0]
+        self.assertIn('"m0"', rq.gdb_print(qsd, core, f"((Job *){job['address']})->id"))
+        # The drain asked the job to pause; gdb reads the count.
+        pause = [e for e in f["evidence"] if e["what"] == "job"][0]
+        count = rq.gdb_print(qsd, core, f"((Job *){job['address']})->pause_count")
+        self.assertIn(f"pause_count {count})", pause["value"])
+
+        doc = json.loads(aiocore("waits", "--json", core).stdout)
+        edges = [(e["from"], e["label"], e["to"]) for e in doc["edges"]]
+        self.assertIn((f"thread:{main_lwp}", "drains", f"block:{node['address']}"), edges)
+        text = aiocore("diagnose", core).stdout
+        self.assertIn(f"ALSO: drain-wait (medium confidence)\n  thread {main_lwp} in "
+                      "bdrv_drain_all_begin (from qmp_transaction) waits for ", text)
+
+    def test_idle_daemon_looks_idle(self):
+        qsd = self.daemon()
+        proc = subprocess.Popen([qsd, "--blockdev", f"driver=file,node-name=src,filename={self.data}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(proc.wait)
+        self.addCleanup(rq.kill, proc.pid)
+        time.sleep(1)
+        core = self.path("idle")
+        res = run(["gcore", "-o", core, str(proc.pid)])
+        core = f"{core}.{proc.pid}"
+        self.assertTrue(os.path.exists(core), res.stdout + res.stderr)
+        res = aiocore("diagnose", "--json", core)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        diag = json.loads(res.stdout)
+        self.assertEqual(diag["verdict"], "none", diag["findings"])
+        self.assertEqual(diag["waits"], {"idle": True, "leaves": []})
+        # gdb: the node really has nothing in flight.
+        self.assertEqual(rq.gdb_print(qsd, core, "all_bdrv_states.tqh_first->in_flight"), "0")
+        text = aiocore("diagnose", core)
+        self.assertIn("Wait summary: nothing waits on anything: the process looks idle\n",
+                      text.stdout)
 
 
 if __name__ == "__main__":
