@@ -8,6 +8,7 @@
 
 #include "aio-context.h"
 #include "bh.h"
+#include "co-lock.h"
 #include "dwarf/dwarf.h"
 #include "nbd-client.h"
 #include "qemu-event.h"
@@ -20,6 +21,7 @@ struct ac_analysis {
 	struct ac_thread_pool *pools;      /* [i].address == 0: no pool */
 	struct ac_event_list events;
 	struct ac_nbd_client_list nbd;     /* NBD client nodes */
+	struct ac_co_lock_list co_locks;   /* CoMutexes/CoQueues held or waited on */
 	struct ac_waits waits;             /* the wait-for graph */
 };
 

@@ -15,6 +15,7 @@
 #include "bh.h"
 #include "thread-pool.h"
 #include "coroutine.h"
+#include "co-lock.h"
 #include "qemu-event.h"
 #include "nbd-client.h"
 #include "block-node.h"

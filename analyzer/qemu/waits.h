@@ -2,7 +2,8 @@
 /*
  * The wait-for graph of the whole process.  Nodes: threads (what each is
  * blocked in, thread-wait.h), coroutines, thread-pool requests, QemuMutexes
- * with their owners (the BQL among them) and block nodes.  Edges: who
+ * with their owners (the BQL among them), block nodes, NBD connections with
+ * their server, and CoMutexes/CoQueues (waiters -> lock -> holder).  Edges: who
  * waits on whom.  Following them from a root (nothing waits on it) ends at
  * the answer: a syscall on a named file that has not returned, a lock whose
  * owner is itself waiting (a cycle: a deadlock), a request no worker runs.
@@ -17,6 +18,8 @@
 #include <sys/types.h>
 
 #include "dwarf/dwarf.h"
+#include "co-lock.h"
+#include "nbd-client.h"
 #include "thread-pool.h"
 #include "thread-wait.h"
 
@@ -26,9 +29,9 @@ enum ac_wait_node_type {
 	AC_NODE_REQUEST,         /* a thread-pool element */
 	AC_NODE_LOCK,            /* a QemuMutex (the BQL too) */
 	AC_NODE_BLOCK,           /* a BlockDriverState */
-	/* NBD client connections (qemu/nbd-client.h): add_connections() in
-	 * waits.c is where they become nodes, with their coroutines. */
-	AC_NODE_CONNECTION,
+	AC_NODE_CONNECTION,      /* an NBD client connection (nbd-client.h) */
+	AC_NODE_CO_LOCK,         /* a CoMutex or CoQueue (co-lock.h) */
+	AC_NODE_SERVER,          /* the remote end of a connection: a leaf */
 };
 
 struct ac_wait_node {
@@ -40,6 +43,8 @@ struct ac_wait_node {
 	const struct ac_thread_wait *wait;       /* thread nodes */
 	const struct ac_pool_element *request;   /* request nodes */
 	const struct ac_block_node *block;       /* block nodes */
+	const struct ac_nbd_client *connection;  /* connection and server nodes */
+	const struct ac_co_lock *co_lock;        /* CoMutex / CoQueue nodes */
 };
 
 struct ac_wait_edge {

@@ -41,8 +41,36 @@ static const char *node_what(enum ac_wait_node_type type)
 	case AC_NODE_LOCK: return "waiting on lock";
 	case AC_NODE_BLOCK: return "block node";
 	case AC_NODE_CONNECTION: return "connection";
+	case AC_NODE_CO_LOCK: return "coroutine lock";
+	case AC_NODE_SERVER: return "server";
 	}
 	return "waiter";
+}
+
+/*
+ * Coroutine locks held by a coroutine of the chain: their waiters wait for
+ * this I/O too (qcow2's s->lock across an L2 read, qemu-img convert's lock
+ * across a block-status query).
+ */
+static void held_locks(const struct ac_waits *w, const size_t *path, size_t n,
+		       struct ac_finding *f)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (w->nodes[path[i]].type != AC_NODE_COROUTINE)
+			continue;
+		for (size_t e = 0; e < w->n_edges; e++) {
+			const struct ac_wait_node *lock = &w->nodes[w->edges[e].from];
+			bool in_path = false;
+			for (size_t k = 0; k < n; k++)
+				in_path |= path[k] == w->edges[e].from;
+			if (w->edges[e].to != path[i] || lock->type != AC_NODE_CO_LOCK ||
+			    !lock->co_lock || in_path)
+				continue;
+			ac_finding_evidence(f, "held across it", true, lock->address, 0, NULL,
+					    "%s; holder coroutine 0x%" PRIx64, lock->label,
+					    lock->co_lock->holder);
+		}
+	}
 }
 
 static void report(struct ac_program *prog, const struct ac_waits *w, size_t index,
@@ -80,6 +108,7 @@ static void report(struct ac_program *prog, const struct ac_waits *w, size_t ind
 		ac_finding_evidence(f, node_what(node->type), node->type != AC_NODE_THREAD,
 				    node->address, node->tid, NULL, "%s", node->label);
 	}
+	held_locks(w, path, n, f);
 	(void)prog;
 }
 
