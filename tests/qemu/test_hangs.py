@@ -230,6 +230,25 @@ class Hangs(TempDirTestCase):
         self.assertEqual(bt.returncode, 0, bt.stderr)
         self.assertRegex(bt.stdout, r"in nbd_client_co_preadv\+0x[0-9a-f]+ at ")
 
+        # The wait-for graph: each parked coroutine -> the connection -> its server.
+        doc = rq.view_json("waits", core)
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        edges = {(e["from"], e["to"]): e["label"] for e in doc["edges"]}
+        conns = [n for n in nodes.values() if n["type"] == "connection"]
+        self.assertEqual([c["address"] for c in conns], [state[0]["address"]], conns)
+        conn = conns[0]
+        self.assertEqual((conn["server"], conn["in_flight"], conn["requests"]),
+                         (f"unix:{sock}", in_flight, len(requests)))
+        served = [b for (a, b) in edges if a == conn["id"]]
+        self.assertEqual([nodes[b]["type"] for b in served], ["server"], edges)
+        self.assertEqual(nodes[served[0]]["server"], f"unix:{sock}")
+        for w in waiting:
+            self.assertEqual(edges[(f"coroutine:{w['address']}", conn["id"])],
+                             "waits for a reply on")
+        text = aiocore("waits", core)
+        self.assertIn(f"served by NBD server unix:{sock}: no reply yet to {len(requests)} request",
+                      text.stdout)
+
         # gdb as the oracle: the socket path and the first request's slot.
         img = exe("qemu-img")
         s = f"((BDRVNBDState *){state[0]['address']})"
