@@ -299,6 +299,9 @@ class CoMutexHeld(TempDirTestCase):
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)   # medium: not 3
         diag = json.loads(res.stdout)
         self.assertEqual(diag["verdict"], "io-stalled", diag["findings"])
+        self.assertIn(f", {len(waiters)} coroutines queued behind it on CoMutex "
+                      "ImgConvertState.lock (convert_co_do_copy's argument); a single core",
+                      diag["findings"][0]["summary"])
         held = [e for e in diag["findings"][0]["evidence"]
                 if e["what"] in ("held across it", "coroutine lock")]
         self.assertIn(clock["address"], [e["address"] for e in held])
