@@ -248,6 +248,17 @@ class Hangs(TempDirTestCase):
         text = aiocore("waits", core)
         self.assertIn(f"served by NBD server unix:{sock}: no reply yet to {len(requests)} request",
                       text.stdout)
+        # 7.2+: the reply reader holds receive_mutex, the others may queue on it.
+        receive = [n for n in nodes.values() if n["type"] == "co-lock"
+                   and n["name"].startswith("BDRVNBDState.receive_mutex of node ")]
+        if receive:
+            self.assertEqual(rq.gdb_comutex_waiters(exe("qemu-img"), core, receive[0]["address"]),
+                             receive[0]["waiters"])
+            holder = self.evidence(f, "receive_mutex.holder")[0]["value"].split()[1]
+            self.assertEqual(receive[0]["holder"], holder)
+            if receive[0]["waiters"]:
+                self.assertTrue(self.evidence(f, "CoMutex waiters")[0]["value"].startswith(
+                    f"{len(receive[0]['waiters'])} coroutine"))
 
         # gdb as the oracle: the socket path and the first request's slot.
         img = exe("qemu-img")

@@ -230,30 +230,6 @@ class CoMutexHeld(TempDirTestCase):
         tid = int(line.split("LWP ")[1].split(")")[0])
         return core, tid, int(oracle[0][1])
 
-    def gdb_waiters(self, img, core, lock):
-        """The coroutines waiting on the CoMutex at lock, as gdb walks them
-        (2.9+: to_pop in order, then from_push oldest first)."""
-        script = (
-            "python\n"
-            f"m = gdb.parse_and_eval('*(CoMutex *){lock}')\n"
-            "out = []\n"
-            "for name in ('to_pop', 'from_push'):\n"
-            "    part = []\n"
-            "    w = m[name]['slh_first']\n"
-            "    while int(w):\n"
-            "        part.append(int(w['co']))\n"
-            "        w = w['next']['sle_next']\n"
-            "    out += part if name == 'to_pop' else part[::-1]\n"
-            "print('WAITERS', ' '.join(hex(x) for x in out))\n"
-            "end\n")
-        path = self.path("waiters.gdb")
-        with open(path, "w") as f:
-            f.write(script)
-        res = run(["gdb", "-batch", "-nx", "-q", "-x", path, img, core])
-        line = [x for x in res.stdout.splitlines() if x.startswith("WAITERS")]
-        self.assertTrue(line, res.stdout + res.stderr)
-        return line[0].split()[1:]
-
     def test_comutex_held_across_stalled_read(self):
         img = exe("qemu-img")
         raw, qcow2 = self.path("src.raw"), self.path("src.qcow2")
@@ -282,8 +258,8 @@ class CoMutexHeld(TempDirTestCase):
             self.assertEqual(int(rq.gdb_print(img, core, f"(long)((CoMutex *){lock['address']})->holder")),
                              int(holder, 16))
             self.assertGreater(int(rq.gdb_print(img, core, f"((CoMutex *){lock['address']})->locked")), 0)
-        self.assertEqual(self.gdb_waiters(img, core, qlock["address"]), qlock["waiters"])
-        waiters = self.gdb_waiters(img, core, clock["address"])
+        self.assertEqual(rq.gdb_comutex_waiters(img, core, qlock["address"]), qlock["waiters"])
+        waiters = rq.gdb_comutex_waiters(img, core, clock["address"])
         self.assertEqual(waiters, clock["waiters"])
         self.assertEqual(len(waiters), 7, waiters)         # -m 8: all but the holder
         # Edges: waiter -> lock -> holder -> request -> the stopped worker.
