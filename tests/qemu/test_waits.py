@@ -113,6 +113,12 @@ class StalledRead(TempDirTestCase):
         co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
         self.assertTrue(co and "mirror_co_read" in co[0]["value"], f["evidence"])
         self.check_waits_view(qemu, core, tid, fd)
+        # The job's own coroutine (Job.co), found from the job list.
+        job = [c for c in rq.view_json("coroutines", core)["coroutines"]
+               if 'coroutine of job "m0"' in (c["source"] or "")]
+        self.assertEqual(len(job), 1)
+        self.assertEqual(int(rq.gdb_print(qemu, core, "/x jobs.lh_first->co"), 16),
+                         int(job[0]["address"], 16))
 
     def check_io_stalled(self, exe_path, core, tid, fd, offset, length, nr):
         res = aiocore("diagnose", "--json", core)
@@ -291,6 +297,7 @@ class CoMutexHeld(TempDirTestCase):
                              rf"{clock['address']} ")
         self.assertIn(f"holds CoMutex {clock['address']} ", cos.stdout)
         self.assertIn("qemu_co_mutex_lock", cos.stdout)
+        rq.RealQemu.check_gdb_parity(self, img, core)
 
 
 if __name__ == "__main__":
