@@ -3,7 +3,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
 #include "analysis.h"
+
+/* Locks from their owners and from the coroutines the pools and NBD name. */
+static void find_co_locks(struct ac_program *prog, struct ac_analysis *a)
+{
+	uint64_t *cos = NULL;
+	size_t n = 0;
+	for (size_t c = 0; c < a->contexts.n; c++)
+		for (size_t r = 0; a->pools[c].address && r < a->pools[c].n_elements; r++) {
+			uint64_t *slot = ac_array_slot(cos, n);
+			if (slot) {
+				*slot = a->pools[c].elements[r].coroutine;
+				n++;
+			}
+		}
+	for (size_t i = 0; i < a->nbd.n; i++)
+		for (size_t r = 0; r < a->nbd.items[i].n_requests; r++) {
+			uint64_t *slot = ac_array_slot(cos, n);
+			if (slot) {
+				*slot = a->nbd.items[i].requests[r].coroutine;
+				n++;
+			}
+		}
+	struct ac_error *err = ac_co_locks_find(prog, cos, n, &a->co_locks);
+	if (err)
+		ac_program_note_error(prog, err, "coroutine locks");
+	free(cos);
+}
 
 struct ac_error *ac_analysis_build(struct ac_program *prog, struct ac_analysis *ret)
 {
@@ -61,6 +89,7 @@ struct ac_error *ac_analysis_build(struct ac_program *prog, struct ac_analysis *
 		*slot = d;
 		a.n_drains++;
 	}
+	find_co_locks(prog, &a);
 	err = ac_waits_build(prog, &a, &a.waits);
 	if (err) {
 		ac_analysis_deinit(&a);
@@ -82,6 +111,7 @@ void ac_analysis_deinit(struct ac_analysis *a)
 	free(a->pools);
 	ac_event_list_deinit(&a->events);
 	ac_nbd_client_list_deinit(&a->nbd);
+	ac_co_lock_list_deinit(&a->co_locks);
 	ac_waits_deinit(&a->waits);
 	ac_block_graph_deinit(&a->blocks);
 	ac_job_list_deinit(&a->jobs);

@@ -11,6 +11,7 @@
 #include "block-node.h"
 #include "drain.h"
 #include "job.h"
+#include "co-lock.h"
 #include "dwarf/dwarf.h"
 #include "nbd-client.h"
 #include "qemu-event.h"
@@ -27,6 +28,7 @@ struct ac_analysis {
 	struct ac_job_list jobs;           /* block jobs */
 	struct ac_drain *drains;           /* threads in a drain loop */
 	size_t n_drains;
+	struct ac_co_lock_list co_locks;   /* CoMutexes/CoQueues held or waited on */
 	struct ac_waits waits;             /* the wait-for graph */
 };
 

@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "aio-context.h"
+#include "block-node.h"
+#include "co-lock.h"
 #include "coroutine.h"
 #include "target/target.h"
 #include "util/util.h"
 #include "dwarf/dwarf.h"
+#include "job.h"
 #include "nbd-client.h"
 #include "thread-pool.h"
 #include "tls.h"
@@ -333,20 +336,25 @@ struct seed_list {
 	size_t n;
 };
 
+/* source: malloc'd, taken. */
+static void seed_add_text(struct seed_list *seeds, uint64_t address, char *source)
+{
+	struct ac_coroutine_seed *slot = source ? ac_array_slot(seeds->items, seeds->n) : NULL;
+	if (!slot) {
+		free(source);
+		return;
+	}
+	*slot = (struct ac_coroutine_seed){ address, source };
+	seeds->n++;
+}
+
 static void seed_add(struct seed_list *seeds, uint64_t address, const char *fmt,
 		     uint64_t what)
 {
 	char *source;
 	if (asprintf(&source, fmt, what) < 0)
-		return;
-	struct ac_coroutine_seed *grown = realloc(seeds->items,
-						  (seeds->n + 1) * sizeof(*grown));
-	if (!grown) {
-		free(source);
-		return;
-	}
-	seeds->items = grown;
-	seeds->items[seeds->n++] = (struct ac_coroutine_seed){ address, source };
+		source = NULL;
+	seed_add_text(seeds, address, source);
 }
 
 static void collect_scheduled(struct ac_program *prog, const struct ac_object *ctx,
@@ -495,6 +503,88 @@ static void collect_nbd(struct ac_program *prog, struct seed_list *seeds)
 	ac_nbd_client_list_deinit(&clients);
 }
 
+/* Tracked requests' coroutines (BdrvTrackedRequest.co), on every node. */
+static void collect_tracked(struct ac_program *prog, struct seed_list *seeds)
+{
+	struct ac_block_graph graph;
+	struct ac_error *err = ac_block_graph_decode(prog, &graph);
+	if (err) {
+		ac_program_note_error(prog, err, "block graph (tracked requests)");
+		return;
+	}
+	for (size_t i = 0; i < graph.n_nodes; i++) {
+		const struct ac_block_node *b = &graph.nodes[i];
+		for (size_t r = 0; r < b->n_requests; r++) {
+			const struct ac_tracked_request *t = &b->requests[r];
+			char *source;
+			if (!t->co || asprintf(&source, "tracked request 0x%" PRIx64 " (%s offset %"
+					       PRId64 ", %" PRIu64 " bytes) on node %s",
+					       t->address, t->type_name ? t->type_name : "?",
+					       t->offset, t->bytes, b->label) < 0)
+				continue;
+			seed_add_text(seeds, t->co, source);
+		}
+	}
+	ac_block_graph_deinit(&graph);
+}
+
+/* Jobs' coroutines (Job.co, 3.0+). */
+static void collect_jobs(struct ac_program *prog, struct seed_list *seeds)
+{
+	struct ac_job_list jobs;
+	struct ac_error *err = ac_jobs_decode(prog, &jobs);
+	if (err) {
+		ac_program_note_error(prog, err, "jobs (coroutines)");
+		return;
+	}
+	for (size_t i = 0; i < jobs.n; i++) {
+		struct ac_object job;
+		uint64_t co = 0;
+		char *source;
+		err = ac_object_at(prog, "Job", "job_create", jobs.items[i].address, &job);
+		if (!err)
+			err = ac_object_member_uint(prog, &job, "co", &co);
+		if (err) {
+			ac_program_note_error(prog, err, "Job 0x%" PRIx64 ".co", jobs.items[i].address);
+			continue;
+		}
+		if (co && asprintf(&source, "coroutine of job \"%s\" (Job 0x%" PRIx64 ")",
+				   jobs.items[i].id, jobs.items[i].address) >= 0)
+			seed_add_text(seeds, co, source);
+	}
+	ac_job_list_deinit(&jobs);
+}
+
+/* CoMutex holders and waiters, CoQueue waiters (co-lock.h). */
+static void collect_locks(struct ac_program *prog, struct seed_list *seeds)
+{
+	uint64_t *known = calloc(seeds->n ? seeds->n : 1, sizeof(*known));
+	if (!known)
+		return;
+	for (size_t i = 0; i < seeds->n; i++)
+		known[i] = seeds->items[i].address;
+	struct ac_co_lock_list locks;
+	struct ac_error *err = ac_co_locks_find(prog, known, seeds->n, &locks);
+	free(known);
+	if (err) {
+		ac_program_note_error(prog, err, "coroutine locks");
+		return;
+	}
+	for (size_t i = 0; i < locks.n; i++) {
+		const struct ac_co_lock *l = &locks.items[i];
+		const char *type = l->kind == AC_CO_MUTEX ? "CoMutex" : "CoQueue";
+		char *source;
+		if (l->holder && asprintf(&source, "holds %s 0x%" PRIx64 " (%s)", type,
+					  l->address, l->name) >= 0)
+			seed_add_text(seeds, l->holder, source);
+		for (size_t w = 0; w < l->n_waiters; w++)
+			if (asprintf(&source, "waits for %s 0x%" PRIx64 " (%s)", type,
+				     l->address, l->name) >= 0)
+				seed_add_text(seeds, l->waiters[w], source);
+	}
+	ac_co_lock_list_deinit(&locks);
+}
+
 struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
 					    struct ac_coroutine_seed **ret_seeds,
 					    size_t *ret_n)
@@ -511,6 +601,9 @@ struct ac_error *ac_coroutine_seeds_collect(struct ac_program *prog,
 	}
 	ac_context_list_deinit(&contexts);
 	collect_nbd(prog, &seeds);
+	collect_tracked(prog, &seeds);
+	collect_jobs(prog, &seeds);
+	collect_locks(prog, &seeds);
 	*ret_seeds = seeds.items;
 	*ret_n = seeds.n;
 	return NULL;

@@ -16,6 +16,7 @@
 #include "thread-pool.h"
 #include "tls.h"
 #include "coroutine.h"
+#include "co-lock.h"
 #include "qemu-event.h"
 #include "nbd-client.h"
 #include "block-node.h"

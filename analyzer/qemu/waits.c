@@ -212,11 +212,86 @@ static void add_drains(struct ac_waits *w, const struct ac_analysis *a)
 	}
 }
 
-/* NBD client connections (task B's decoder) will become nodes here. */
-static void add_connections(struct ac_program *prog, struct ac_waits *w)
+/* A coroutine found by address only: labelled with its entry's symbol. */
+static long coroutine_node_at(struct ac_program *prog, struct ac_waits *w, uint64_t address)
 {
-	(void)prog;
-	(void)w;
+	long at = find_node(w, AC_NODE_COROUTINE, address);
+	if (at >= 0 || !address)
+		return at;
+	char buf[256] = "?";
+	struct ac_object co;
+	uint64_t entry = 0;
+	struct ac_error *err = ac_object_at(prog, "Coroutine", "qemu_coroutine_enter", address, &co);
+	if (!err)
+		err = ac_object_member_uint(prog, &co, "entry", &entry);
+	if (err)
+		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64, address);
+	const char *entry_name = err ? "?" : ac_program_symbolize(prog, entry, buf, sizeof(buf));
+	return add_node(w, AC_NODE_COROUTINE, address, "coroutine",
+			format("coroutine 0x%" PRIx64 " (%s)", address, entry_name));
+}
+
+/*
+ * NBD: request coroutine -> connection -> its server (a leaf: what does
+ * not answer, if anything); the reply reader (5.2's connection_co, 7.2+'s
+ * receive_mutex holder) reads on the connection too.
+ */
+static void add_connections(struct ac_program *prog, struct ac_waits *w,
+			    const struct ac_analysis *a)
+{
+	for (size_t i = 0; i < a->nbd.n; i++) {
+		const struct ac_nbd_client *c = &a->nbd.items[i];
+		char in_flight[40] = "";
+		if (c->has_in_flight)
+			snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRId64, c->in_flight);
+		long conn = add_node(w, AC_NODE_CONNECTION, c->state_address, "connection",
+				     format("NBD connection of node \"%s\" (%s, fd %d, %zu "
+					    "request%s waiting for replies%s)",
+					    c->node_name ? c->node_name : "?",
+					    c->state_name ? c->state_name : "state ?",
+					    c->fd, c->n_requests,
+					    c->n_requests == 1 ? "" : "s", in_flight));
+		if (conn < 0)
+			continue;
+		w->nodes[conn].connection = c;
+		if (c->n_requests) {
+			long server = add_node(w, AC_NODE_SERVER, c->state_address, "server",
+					       format("NBD server %s: no reply yet to %zu request%s",
+						      c->server ? c->server : "(address unknown)",
+						      c->n_requests, c->n_requests == 1 ? "" : "s"));
+			if (server >= 0)
+				w->nodes[server].connection = c;
+			add_edge(w, conn, server, "served by");
+		}
+		for (size_t r = 0; r < c->n_requests; r++)
+			add_edge(w, coroutine_node_at(prog, w, c->requests[r].coroutine), conn,
+				 "waits for a reply on");
+		uint64_t reader = c->connection_co ? c->connection_co : c->receive_holder;
+		if (reader && c->n_requests)
+			add_edge(w, coroutine_node_at(prog, w, reader), conn, "reads replies on");
+	}
+}
+
+/* CoMutex / CoQueue: waiter coroutine -> lock -> holder coroutine. */
+static void add_co_locks(struct ac_program *prog, struct ac_waits *w,
+			 const struct ac_analysis *a)
+{
+	for (size_t i = 0; i < a->co_locks.n; i++) {
+		const struct ac_co_lock *l = &a->co_locks.items[i];
+		long lock = add_node(w, AC_NODE_CO_LOCK, l->address, "colock",
+				     format("%s 0x%" PRIx64 " %s: %s%zu waiter%s",
+					    l->kind == AC_CO_MUTEX ? "CoMutex" : "CoQueue",
+					    l->address, l->name,
+					    l->kind == AC_CO_MUTEX && l->holder ? "held, " : "",
+					    l->n_waiters, l->n_waiters == 1 ? "" : "s"));
+		if (lock < 0)
+			continue;
+		w->nodes[lock].co_lock = l;
+		for (size_t k = 0; k < l->n_waiters; k++)
+			add_edge(w, coroutine_node_at(prog, w, l->waiters[k]), lock, "waits for");
+		if (l->holder)
+			add_edge(w, lock, coroutine_node_at(prog, w, l->holder), "held by");
+	}
 }
 
 /* Depth-first, iterative and bounded: the first back edge is a cycle. */
@@ -279,7 +354,8 @@ struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysi
 	add_requests(&w, a);
 	add_jobs(&w, a);
 	add_drains(&w, a);
-	add_connections(prog, &w);
+	add_connections(prog, &w, a);
+	add_co_locks(prog, &w, a);
 	if (w.n_nodes >= MAX_NODES || w.n_edges >= MAX_NODES)
 		ac_program_note(prog, "wait-for graph cut at %d nodes or edges", MAX_NODES);
 	find_cycle(&w);

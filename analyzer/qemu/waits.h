@@ -3,8 +3,9 @@
  * The wait-for graph of the whole process.  Nodes: threads (what each is
  * blocked in, thread-wait.h), coroutines, thread-pool requests, QemuMutexes
  * with their owners (the BQL among them), block nodes (also those a drain
- * loop waits for, drain.h) and block jobs (job -> its coroutine -> the
- * coroutines of its operations).  Edges: who
+ * loop waits for, drain.h), block jobs (job -> its coroutine -> the
+ * coroutines of its operations), NBD connections with their server, and
+ * CoMutexes/CoQueues (waiters -> lock -> holder).  Edges: who
  * waits on whom.  Following them from a root (nothing waits on it) ends at
  * the answer: a syscall on a named file that has not returned, a lock whose
  * owner is itself waiting (a cycle: a deadlock), a request no worker runs.
@@ -20,6 +21,8 @@
 
 #include "dwarf/dwarf.h"
 #include "job.h"
+#include "co-lock.h"
+#include "nbd-client.h"
 #include "thread-pool.h"
 #include "thread-wait.h"
 
@@ -29,10 +32,10 @@ enum ac_wait_node_type {
 	AC_NODE_REQUEST,         /* a thread-pool element */
 	AC_NODE_LOCK,            /* a QemuMutex (the BQL too) */
 	AC_NODE_BLOCK,           /* a BlockDriverState */
-	/* NBD client connections (qemu/nbd-client.h): add_connections() in
-	 * waits.c is where they become nodes, with their coroutines. */
-	AC_NODE_CONNECTION,
+	AC_NODE_CONNECTION,      /* an NBD client connection (nbd-client.h) */
 	AC_NODE_JOB,             /* a block job: its coroutine, its operations */
+	AC_NODE_CO_LOCK,         /* a CoMutex or CoQueue (co-lock.h) */
+	AC_NODE_SERVER,          /* the remote end of a connection: a leaf */
 };
 
 struct ac_wait_node {
@@ -45,6 +48,8 @@ struct ac_wait_node {
 	const struct ac_pool_element *request;   /* request nodes */
 	const struct ac_block_node *block;       /* block nodes */
 	const struct ac_job *job;                /* job nodes */
+	const struct ac_nbd_client *connection;  /* connection and server nodes */
+	const struct ac_co_lock *co_lock;        /* CoMutex / CoQueue nodes */
 };
 
 struct ac_wait_edge {

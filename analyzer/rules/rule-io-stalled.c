@@ -4,7 +4,9 @@
  * that has not returned, and requests, coroutines and the operation above
  * them wait for it.  The leaf of the wait-for graph names the file (from
  * the request's block node: a core has no fd table), the fd, offset and
- * length.  One core cannot tell stalled from slow: medium confidence.
+ * length.  Coroutine locks held by a coroutine of the chain (qcow2's s->lock
+ * across an L2 read) are evidence, and the summary counts who queues on
+ * the busiest.  One core cannot tell stalled from slow: medium confidence.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,8 +44,51 @@ static const char *node_what(enum ac_wait_node_type type)
 	case AC_NODE_BLOCK: return "block node";
 	case AC_NODE_CONNECTION: return "connection";
 	case AC_NODE_JOB: return "waiting job";
+	case AC_NODE_CO_LOCK: return "coroutine lock";
+	case AC_NODE_SERVER: return "server";
 	}
 	return "waiter";
+}
+
+/*
+ * Coroutine locks held by a coroutine of the chain: their waiters wait for
+ * this I/O too (qcow2's s->lock across an L2 read, qemu-img convert's lock
+ * across a block-status query).
+ */
+static void held_locks(const struct ac_waits *w, const size_t *path, size_t n,
+		       struct ac_finding *f)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (w->nodes[path[i]].type != AC_NODE_COROUTINE)
+			continue;
+		for (size_t e = 0; e < w->n_edges; e++) {
+			const struct ac_wait_node *lock = &w->nodes[w->edges[e].from];
+			bool in_path = false;
+			for (size_t k = 0; k < n; k++)
+				in_path |= path[k] == w->edges[e].from;
+			if (w->edges[e].to != path[i] || lock->type != AC_NODE_CO_LOCK ||
+			    !lock->co_lock || in_path)
+				continue;
+			ac_finding_evidence(f, "held across it", true, lock->address, 0, NULL,
+					    "%s; holder coroutine 0x%" PRIx64, lock->label,
+					    lock->co_lock->holder);
+		}
+	}
+}
+
+/* Of the coroutine locks held by a coroutine of the chain, the one most wait on. */
+static const struct ac_co_lock *busiest_held_lock(const struct ac_waits *w, const size_t *path,
+						  size_t n)
+{
+	const struct ac_co_lock *best = NULL;
+	for (size_t i = 0; i < n; i++)
+		for (size_t e = 0; w->nodes[path[i]].type == AC_NODE_COROUTINE && e < w->n_edges; e++) {
+			const struct ac_co_lock *l = w->nodes[w->edges[e].from].co_lock;
+			if (w->edges[e].to == path[i] && l && l->n_waiters &&
+			    (!best || l->n_waiters > best->n_waiters))
+				best = l;
+		}
+	return best;
 }
 
 static void report(struct ac_program *prog, const struct ac_waits *w, size_t index,
@@ -56,10 +101,18 @@ static void report(struct ac_program *prog, const struct ac_waits *w, size_t ind
 	ac_thread_wait_text(t, text, sizeof(text));
 	if (file)
 		snprintf(where, sizeof(where), " of %s", file);
+	size_t path[MAX_WAITERS];
+	size_t n = ac_waits_waiters(w, ac_waits_thread_node(w, index), path, MAX_WAITERS);
+	char queued[256] = "";
+	const struct ac_co_lock *busiest = busiest_held_lock(w, path, n);
+	if (busiest)
+		snprintf(queued, sizeof(queued), ", %zu coroutine%s queued behind it on %s %s",
+			 busiest->n_waiters, busiest->n_waiters == 1 ? "" : "s",
+			 busiest->kind == AC_CO_MUTEX ? "CoMutex" : "CoQueue", busiest->name);
 	struct ac_finding *f = ac_findings_add(
 		findings, "io-stalled", AC_CONFIDENCE_MEDIUM,
-		"%s%s: %s in thread %d, in flight; a single core cannot tell stalled from slow",
-		t->aio.address ? t->aio.kind : t->io_call, where, text, t->tid);
+		"%s%s: %s in thread %d, in flight%s; a single core cannot tell stalled from slow",
+		t->aio.address ? t->aio.kind : t->io_call, where, text, t->tid, queued);
 	if (!f)
 		return;
 	ac_finding_evidence(f, "system call", false, 0, t->tid, t->frame_text, "%s (from %s)",
@@ -74,13 +127,12 @@ static void report(struct ac_program *prog, const struct ac_waits *w, size_t ind
 				    file ? file : "?", b->node_name ? b->node_name : "?",
 				    b->driver ? b->driver : "?",
 				    b->has_in_flight ? ", in_flight " : "", b->in_flight);
-	size_t path[MAX_WAITERS];
-	size_t n = ac_waits_waiters(w, ac_waits_thread_node(w, index), path, MAX_WAITERS);
 	for (size_t i = 0; i < n; i++) {
 		const struct ac_wait_node *node = &w->nodes[path[i]];
 		ac_finding_evidence(f, node_what(node->type), node->type != AC_NODE_THREAD,
 				    node->address, node->tid, NULL, "%s", node->label);
 	}
+	held_locks(w, path, n, f);
 	(void)prog;
 }
 

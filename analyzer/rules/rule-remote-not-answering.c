@@ -152,6 +152,16 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 			ac_finding_evidence(f, "receive_mutex.holder", true, c->state_address, 0, NULL,
 					    "coroutine 0x%" PRIx64 " reads the next reply header",
 					    c->receive_holder);
+		/* The other requests' coroutines queue on the CoMutex it holds. */
+		for (size_t l = 0; c->receive_holder && l < a->co_locks.n; l++) {
+			const struct ac_co_lock *lock = &a->co_locks.items[l];
+			if (lock->holder == c->receive_holder && lock->n_waiters)
+				ac_finding_evidence(f, "CoMutex waiters", true, lock->address, 0, NULL,
+						    "%zu coroutine%s wait for %s, held by coroutine 0x%"
+						    PRIx64, lock->n_waiters,
+						    lock->n_waiters == 1 ? "" : "s", lock->name,
+						    lock->holder);
+		}
 		const struct ac_coroutine *conn = c->connection_co ? find_co(&cos, c->connection_co)
 								   : NULL;
 		if (conn)

@@ -16,6 +16,7 @@ static const char *const type_names[] = {
 	[AC_NODE_REQUEST] = "request", [AC_NODE_LOCK] = "lock",
 	[AC_NODE_BLOCK] = "block-node", [AC_NODE_CONNECTION] = "connection",
 	[AC_NODE_JOB] = "job",
+	[AC_NODE_CO_LOCK] = "co-lock", [AC_NODE_SERVER] = "server",
 };
 
 static void tree(FILE *out, const struct ac_waits *w, size_t node, const char *edge,
@@ -170,6 +171,32 @@ static void node_json(struct ac_json *j, const struct ac_wait_node *n)
 		ac_json_field_string(j, "state", n->request->state_name);
 		ac_json_field_string(j, "kind", n->request->kind);
 	}
+	if (n->connection) {
+		const struct ac_nbd_client *c = n->connection;
+		ac_json_field_string(j, "server", c->server);
+		ac_json_field_string(j, "state", c->state_name);
+		ac_json_field_int_opt(j, "in_flight", c->has_in_flight, c->in_flight);
+		ac_json_field_int(j, "requests", (int64_t)c->n_requests);
+		if (n->type == AC_NODE_CONNECTION) {
+			ac_json_field_string(j, "node_name", c->node_name);
+			ac_json_field_int(j, "fd", c->fd);
+		}
+	}
+	if (n->co_lock) {
+		const struct ac_co_lock *l = n->co_lock;
+		ac_json_field_string(j, "lock_type", l->kind == AC_CO_MUTEX ? "CoMutex" : "CoQueue");
+		ac_json_field_string(j, "name", l->name);
+		if (l->kind == AC_CO_MUTEX)
+			ac_json_field_bool(j, "locked", l->locked);
+		if (l->holder)
+			ac_json_field_address(j, "holder", l->holder);
+		ac_json_key(j, "waiters");
+		ac_json_array_begin(j);
+		for (size_t i = 0; i < l->n_waiters; i++)
+			ac_json_address(j, l->waiters[i]);
+		ac_json_array_end(j);
+		ac_json_field_string(j, "problem", l->problem);
+	}
 	if (n->block) {
 		ac_json_field_string(j, "node_name", n->block->node_name);
 		ac_json_field_string(j, "driver", n->block->driver);
@@ -247,6 +274,7 @@ static void print_dot(struct ac_program *prog, const struct ac_waits *w, FILE *o
 		[AC_NODE_REQUEST] = "note", [AC_NODE_LOCK] = "octagon",
 		[AC_NODE_BLOCK] = "cylinder", [AC_NODE_CONNECTION] = "component",
 		[AC_NODE_JOB] = "hexagon",
+		[AC_NODE_CO_LOCK] = "octagon", [AC_NODE_SERVER] = "doubleoctagon",
 	};
 	fprintf(out, "digraph waits {\n  rankdir=LR;\n  label=");
 	dot_string(out, ac_target_name(prog->target));

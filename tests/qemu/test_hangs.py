@@ -230,6 +230,36 @@ class Hangs(TempDirTestCase):
         self.assertEqual(bt.returncode, 0, bt.stderr)
         self.assertRegex(bt.stdout, r"in nbd_client_co_preadv\+0x[0-9a-f]+ at ")
 
+        # The wait-for graph: each parked coroutine -> the connection -> its server.
+        doc = rq.view_json("waits", core)
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        edges = {(e["from"], e["to"]): e["label"] for e in doc["edges"]}
+        conns = [n for n in nodes.values() if n["type"] == "connection"]
+        self.assertEqual([c["address"] for c in conns], [state[0]["address"]], conns)
+        conn = conns[0]
+        self.assertEqual((conn["server"], conn["in_flight"], conn["requests"]),
+                         (f"unix:{sock}", in_flight, len(requests)))
+        served = [b for (a, b) in edges if a == conn["id"]]
+        self.assertEqual([nodes[b]["type"] for b in served], ["server"], edges)
+        self.assertEqual(nodes[served[0]]["server"], f"unix:{sock}")
+        for w in waiting:
+            self.assertEqual(edges[(f"coroutine:{w['address']}", conn["id"])],
+                             "waits for a reply on")
+        text = aiocore("waits", core)
+        self.assertIn(f"served by NBD server unix:{sock}: no reply yet to {len(requests)} request",
+                      text.stdout)
+        # 7.2+: the reply reader holds receive_mutex, the others may queue on it.
+        receive = [n for n in nodes.values() if n["type"] == "co-lock"
+                   and n["name"].startswith("BDRVNBDState.receive_mutex of node ")]
+        if receive:
+            self.assertEqual(rq.gdb_comutex_waiters(exe("qemu-img"), core, receive[0]["address"]),
+                             receive[0]["waiters"])
+            holder = self.evidence(f, "receive_mutex.holder")[0]["value"].split()[1]
+            self.assertEqual(receive[0]["holder"], holder)
+            if receive[0]["waiters"]:
+                self.assertTrue(self.evidence(f, "CoMutex waiters")[0]["value"].startswith(
+                    f"{len(receive[0]['waiters'])} coroutine"))
+
         # gdb as the oracle: the socket path and the first request's slot.
         img = exe("qemu-img")
         s = f"((BDRVNBDState *){state[0]['address']})"

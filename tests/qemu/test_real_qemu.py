@@ -21,6 +21,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -70,6 +71,30 @@ def gdb_try(exe_path, core, expr):
         return gdb_print(exe_path, core, expr)
     except AssertionError:
         return None
+
+
+def gdb_comutex_waiters(exe_path, core, lock):
+    """The coroutines waiting on the 2.9+ CoMutex at lock as gdb walks
+    them: to_pop in order, then from_push (pushed newest first) reversed."""
+    script = ("python\n"
+              f"m = gdb.parse_and_eval('*(CoMutex *){lock}')\n"
+              "out = []\n"
+              "for name in ('to_pop', 'from_push'):\n"
+              "    part, w = [], m[name]['slh_first']\n"
+              "    while int(w):\n"
+              "        part.append(int(w['co']))\n"
+              "        w = w['next']['sle_next']\n"
+              "    out += part if name == 'to_pop' else part[::-1]\n"
+              "print('WAITERS', ' '.join(hex(x) for x in out))\n"
+              "end\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".gdb") as f:
+        f.write(script)
+        f.flush()
+        res = run(["gdb", "-batch", "-nx", "-q", "-x", f.name, exe_path, core])
+    line = [x for x in res.stdout.splitlines() if x.startswith("WAITERS")]
+    if not line:
+        raise AssertionError(f"gdb could not walk CoMutex {lock}: {res.stdout}{res.stderr}")
+    return line[0].split()[1:]
 
 
 def bh_scheduled(exe_path, core, bh):

@@ -13,7 +13,9 @@ From 5.2 (qemu-storage-daemon): the same stalled mirror read, then a QMP
 `blockdev-snapshot-sync` of the source, whose transaction drains every
 node (bdrv_drain_all_begin) on the main thread: drain-wait names the main
 thread and the node's in_flight (gdb reads it), job-stalled the job m0 (gdb
-reads its id).  And an idle daemon: no verdict, "looks idle"."""
+reads its id).  And an idle daemon: no verdict, "looks idle".  And
+(CoMutexHeld) a coroutine holding CoMutexes across a stalled qcow2 L2
+table read while the other convert coroutines queue on one of them."""
 import json
 import os
 import shutil
@@ -129,6 +131,12 @@ class StalledRead(TempDirTestCase):
         co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
         self.assertTrue(co and "mirror_co_read" in co[0]["value"], f["evidence"])
         self.check_waits_view(qemu, core, tid, fd)
+        # The job's own coroutine (Job.co), found from the job list.
+        job = [c for c in rq.view_json("coroutines", core)["coroutines"]
+               if 'coroutine of job "m0"' in (c["source"] or "")]
+        self.assertEqual(len(job), 1)
+        self.assertEqual(int(rq.gdb_print(qemu, core, "/x jobs.lh_first->co"), 16),
+                         int(job[0]["address"], 16))
         self.check_job_stalled(qemu, core, tid)
 
     def check_job_stalled(self, exe_path, core, tid):
@@ -349,6 +357,115 @@ class DrainWait(TempDirTestCase):
         text = aiocore("diagnose", core)
         self.assertIn("Wait summary: nothing waits on anything: the process looks idle\n",
                       text.stdout)
+
+
+class CoMutexHeld(TempDirTestCase):
+    """qemu-img convert -m 8 from a qcow2 image of 4 KiB clusters with a
+    2-entry L2 cache, whose worker gdb stops (non-stop) in the pread64 of an
+    L2 table: the coroutine that issued it holds qcow2's s->lock and
+    convert's ImgConvertState.lock (taken around block status) across that
+    read, and the other seven queue on the latter.  gdb is the oracle for
+    the holder and the waiter lists."""
+
+    def stalled_core(self, argv):
+        core, log = self.path("comutex.core"), self.path("comutex.gdb.log")
+        out = open(log, "w")
+        self.addCleanup(out.close)
+
+        def read_log():
+            with open(log) as f:
+                return f.read()
+        gdb = subprocess.Popen(
+            ["gdb", "-q", "-nx", "-x", os.path.join(rq.FIXTURES, "stall-metadata-read.py"),
+             "--args", *argv], stdin=subprocess.PIPE, stdout=out,
+            stderr=subprocess.STDOUT, cwd=self.tmp, text=True)
+        try:
+            deadline = time.monotonic() + 300
+            while "[Current thread is" not in read_log():
+                self.assertIsNone(gdb.poll(), read_log())
+                self.assertLess(time.monotonic(), deadline, read_log())
+                time.sleep(0.1)
+            time.sleep(2)           # the other coroutines run on and queue
+            for command in ("interrupt -a", "shell sleep 1", f"generate-core-file {core}",
+                            "kill", "quit"):
+                gdb.stdin.write(command + "\n")
+                gdb.stdin.flush()
+                time.sleep(0.3)
+            gdb.stdin.close()
+            gdb.wait(timeout=120)
+        finally:
+            if gdb.poll() is None:
+                gdb.kill()
+                gdb.wait()
+        text = read_log()
+        oracle = [line.split()[1:] for line in text.splitlines() if line.startswith("ORACLE ")]
+        self.assertTrue(oracle and os.path.exists(core), text)
+        line = [x for x in text.splitlines() if x.startswith("[Current thread is")][0]
+        tid = int(line.split("LWP ")[1].split(")")[0])
+        return core, tid, int(oracle[0][1])
+
+    def test_comutex_held_across_stalled_read(self):
+        img = exe("qemu-img")
+        raw, qcow2 = self.path("src.raw"), self.path("src.qcow2")
+        with open(raw, "wb") as f:
+            for _ in range(64):
+                f.write(os.urandom(1 << 20))
+        res = run([img, "convert", "-f", "raw", "-O", "qcow2", "-o", "cluster_size=4096",
+                   raw, qcow2])
+        self.assertEqual(res.returncode, 0, res.stderr)
+        core, tid, fd = self.stalled_core(
+            [img, "convert", "-m", "8", "-O", "raw", "-t", "none", "--image-opts",
+             f"driver=qcow2,file.filename={qcow2},l2-cache-size=8192", self.path("dst.raw")])
+
+        doc = rq.view_json("waits", core)
+        nodes = {n["id"]: n for n in doc["nodes"]}
+        edges = {(e["from"], e["to"]): e["label"] for e in doc["edges"]}
+        locks = [n for n in nodes.values() if n["type"] == "co-lock"]
+        qlock = [n for n in locks if n["name"].startswith("BDRVQcow2State.lock of node ")]
+        clock = [n for n in locks if n["name"].startswith("ImgConvertState.lock")]
+        self.assertEqual((len(qlock), len(clock)), (1, 1), locks)
+        qlock, clock = qlock[0], clock[0]
+        holder = clock["holder"]
+        self.assertEqual(qlock["holder"], holder)
+        # The oracle: holders and waiters as gdb reads them.
+        for lock in (qlock, clock):
+            self.assertEqual(int(rq.gdb_print(img, core, f"(long)((CoMutex *){lock['address']})->holder")),
+                             int(holder, 16))
+            self.assertGreater(int(rq.gdb_print(img, core, f"((CoMutex *){lock['address']})->locked")), 0)
+        self.assertEqual(rq.gdb_comutex_waiters(img, core, qlock["address"]), qlock["waiters"])
+        waiters = rq.gdb_comutex_waiters(img, core, clock["address"])
+        self.assertEqual(waiters, clock["waiters"])
+        self.assertEqual(len(waiters), 7, waiters)         # -m 8: all but the holder
+        # Edges: waiter -> lock -> holder -> request -> the stopped worker.
+        for co in waiters:
+            self.assertEqual(edges[(f"coroutine:{co}", clock["id"])], "waits for")
+        self.assertEqual(edges[(clock["id"], f"coroutine:{holder}")], "held by")
+        request = [b for (a, b) in edges if a == f"coroutine:{holder}"]
+        self.assertEqual([nodes[r]["type"] for r in request], ["request"], edges)
+        self.assertEqual(edges[(request[0], f"thread:{tid}")], "served by")
+        self.assertEqual((nodes[f"thread:{tid}"]["wait"], nodes[f"thread:{tid}"]["fd"]), ("io", fd))
+
+        res = aiocore("diagnose", "--json", core)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)   # medium: not 3
+        diag = json.loads(res.stdout)
+        self.assertEqual(diag["verdict"], "io-stalled", diag["findings"])
+        self.assertIn(f", {len(waiters)} coroutines queued behind it on CoMutex "
+                      "ImgConvertState.lock (convert_co_do_copy's argument); a single core",
+                      diag["findings"][0]["summary"])
+        held = [e for e in diag["findings"][0]["evidence"]
+                if e["what"] in ("held across it", "coroutine lock")]
+        self.assertIn(clock["address"], [e["address"] for e in held])
+        self.assertIn(f"held, {len(waiters)} waiters",
+                      [e for e in held if e["address"] == clock["address"]][0]["value"])
+
+        cos = aiocore("coroutines", "--bt", core)
+        self.assertEqual(cos.returncode, 0, cos.stderr)
+        for co in waiters:
+            self.assertRegex(cos.stdout, rf"Coroutine {co} .*\n  source: waits for CoMutex "
+                             rf"{clock['address']} ")
+        self.assertIn(f"holds CoMutex {clock['address']} ", cos.stdout)
+        self.assertIn("qemu_co_mutex_lock", cos.stdout)
+        rq.RealQemu.check_gdb_parity(self, img, core)
 
 
 if __name__ == "__main__":

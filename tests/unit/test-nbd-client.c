@@ -186,6 +186,52 @@ static void test_wild_state(void **state)
 	hand_program_close(prog);
 }
 
+static long node_of(const struct ac_waits *w, enum ac_wait_node_type type, uint64_t address)
+{
+	for (size_t i = 0; i < w->n_nodes; i++)
+		if (w->nodes[i].type == type && w->nodes[i].address == address)
+			return (long)i;
+	return -1;
+}
+
+static const char *edge(const struct ac_waits *w, long from, long to)
+{
+	for (size_t i = 0; from >= 0 && to >= 0 && i < w->n_edges; i++)
+		if (w->edges[i].from == (size_t)from && w->edges[i].to == (size_t)to)
+			return w->edges[i].label;
+	return NULL;
+}
+
+/* The wait-for graph: request coroutines -> connection -> server; idle nbd1 has no server leaf. */
+static void test_graph(void **state)
+{
+	(void)state;
+	scene();
+	struct ac_program *prog = hand_program_self();
+	struct ac_analysis a = { 0 };
+	assert_null(ac_nbd_clients_find(prog, &a.nbd));
+	struct ac_waits w;
+	assert_null(ac_waits_build(prog, &a, &w));
+	uint64_t s0 = ADDR(SESSION(&nbd[0]));
+	long conn = node_of(&w, AC_NODE_CONNECTION, s0);
+	long server = node_of(&w, AC_NODE_SERVER, s0);
+	assert_true(conn >= 0 && server >= 0);
+	assert_string_equal(w.nodes[conn].label, "NBD connection of node \"nbd0\" "
+			    "(NBD_CLIENT_CONNECTED, fd 11, 2 requests waiting for replies, in_flight 2)");
+	assert_string_equal(w.nodes[server].label,
+			    "NBD server unix:/run/nbd.sock: no reply yet to 2 requests");
+	assert_ptr_equal(w.nodes[conn].connection, &a.nbd.items[0]);
+	assert_string_equal(edge(&w, conn, server), "served by");
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(edge(&w, node_of(&w, AC_NODE_COROUTINE, ADDR(&co[i])), conn),
+				    i < 2 ? "waits for a reply on" : "reads replies on");
+	assert_true(node_of(&w, AC_NODE_CONNECTION, ADDR(SESSION(&nbd[1]))) >= 0);
+	assert_int_equal(node_of(&w, AC_NODE_SERVER, ADDR(SESSION(&nbd[1]))), -1);
+	ac_waits_deinit(&w);
+	ac_nbd_client_list_deinit(&a.nbd);
+	hand_program_close(prog);
+}
+
 static void test_list_cycle(void **state)
 {
 	(void)state;
@@ -207,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_wild_state),
 		cmocka_unit_test(test_list_cycle),
+		cmocka_unit_test(test_graph),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
