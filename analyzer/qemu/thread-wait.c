@@ -118,6 +118,14 @@ static void mutex_from_futex(struct ac_program *prog, struct ac_thread_wait *w)
 		ac_error_destroy(err);
 		return;
 	}
+	/* On aarch64 x0 holds the syscall's return once it was interrupted
+	 * (-EINTR), not its first argument: use it only if it is memory. */
+	uint32_t word;
+	struct ac_error *rerr = ac_target_read_u32(prog->target, w->syscall.args[0], &word);
+	if (rerr) {
+		ac_error_destroy(rerr);
+		return;
+	}
 	if (w->syscall.args[0] >= lock.address)
 		w->object = w->syscall.args[0] - lock.address;
 }
