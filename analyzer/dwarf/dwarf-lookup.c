@@ -26,6 +26,7 @@
 
 #include "dwarf-lookup.h"
 #include "dwarf-lookup-internal.h"
+#include "name-filter.h"
 
 /* ---- a string-keyed multimap ------------------------------------------- */
 
@@ -186,6 +187,8 @@ struct module {
 	struct htab syms;       /* symbol name -> symtab index */
 	bool full_indexed;
 	struct name_index full;
+	bool filter_tried;
+	struct ac_name_filter *filter; /* NULL: any name may be there */
 	struct htab cus;        /* "%p" of the CU DIE -> struct name_index * */
 };
 
@@ -198,6 +201,7 @@ struct ac_dwarf {
 	struct htab member_cache;
 	struct htab enum_cache;
 	struct htab hint_cache;
+	struct name_index none; /* of a module that cannot hold the name */
 	unsigned long cus_scanned;
 	unsigned long full_scans;
 };
@@ -463,6 +467,28 @@ static struct name_index *module_full_index(struct ac_dwarf *dw,
 	return &m->full;
 }
 
+/*
+ * The whole-module index for a lookup of name: the empty index where the
+ * module provably has no such name, which spares indexing every CU.
+ */
+static struct name_index *module_index_for(struct ac_dwarf *dw, struct module *m,
+					   const char *name, struct ac_error **err)
+{
+	if (!m->full_indexed && !m->filter_tried) {
+		m->filter_tried = true;
+		struct ac_error *e = module_dwarf(m);
+		if (e)
+			ac_error_destroy(e);
+		else
+			m->filter = ac_name_filter_create(m->dbg);
+	}
+	if (!m->full_indexed && !ac_name_filter_may_hold(m->filter, name)) {
+		*err = NULL;
+		return &dw->none;
+	}
+	return module_full_index(dw, m, err);
+}
+
 /* The index of one CU, built on first use. */
 static struct name_index *cu_index(struct ac_dwarf *dw, struct module *m,
 				   Dwarf_Die *cudie, struct ac_error **err)
@@ -658,7 +684,7 @@ static struct ac_error *hint_cu(struct ac_dwarf *dw, const char *function,
 		struct module *m = &dw->modules[i];
 		if (m->full_symtab)
 			continue;
-		struct name_index *ni = module_full_index(dw, m, &err);
+		struct name_index *ni = module_index_for(dw, m, function, &err);
 		struct hent *f = ni ? htab_first(&ni->funcs, function) : NULL;
 		if (f && dwarf_diecu(&f->v.die, &h->cu, NULL, NULL))
 			h->module = m;
@@ -851,7 +877,7 @@ static struct ac_error *find_variable(struct ac_dwarf *dw, const char *name,
 		m = &dw->modules[i];
 		if (m->full_symtab)
 			continue;
-		ni = module_full_index(dw, m, &err);
+		ni = module_index_for(dw, m, name, &err);
 		if (err)
 			return err;
 		if (var_from_index(m, ni, name, 0, &die, &addr, &tls))
@@ -1016,7 +1042,7 @@ static struct ac_error *complete_type(struct ac_dwarf *dw, struct ac_type *t)
 			if ((m->mod == t->module) != (pass == 0))
 				continue;
 			struct ac_error *err;
-			struct name_index *ni = module_full_index(dw, m, &err);
+			struct name_index *ni = module_index_for(dw, m, name, &err);
 			Dwarf_Die die;
 			bool decl;
 			if (err)
@@ -1088,7 +1114,7 @@ static struct ac_error *find_type(struct ac_dwarf *dw, const char *spec,
 	}
 	for (size_t i = 0; i < dw->nmodules; i++) {
 		m = &dw->modules[i];
-		ni = module_full_index(dw, m, &err);
+		ni = module_index_for(dw, m, name, &err);
 		if (err)
 			return err;
 		if (!best_type(ni, name, tag, &die, &decl))
@@ -1679,7 +1705,7 @@ static struct ac_error *find_enumerator(struct ac_dwarf *dw,
 	if (e && enumerator_value(&e->v.die, e->flags & ENTRY_SIGNED, ret))
 		return NULL;
 	for (size_t i = 0; i < dw->nmodules; i++) {
-		if (!(ni = module_full_index(dw, &dw->modules[i], &err)))
+		if (!(ni = module_index_for(dw, &dw->modules[i], enumerator, &err)))
 			return err;
 		e = htab_first(&ni->enums, enumerator);
 		if (e && enumerator_value(&e->v.die, e->flags & ENTRY_SIGNED,
@@ -1755,7 +1781,7 @@ struct ac_error *ac_dwarf_function_address(struct ac_dwarf *dw, const char *name
 	}
 	for (size_t i = 0; i < dw->nmodules; i++) {
 		struct module *m = &dw->modules[i];
-		struct name_index *ni = module_full_index(dw, m, &err);
+		struct name_index *ni = module_index_for(dw, m, name, &err);
 		if (!ni)
 			return err;
 		Dwarf_Addr pc;
@@ -1815,6 +1841,7 @@ struct ac_error *ac_dwarf_create(Dwfl *dwfl, Dwfl_Module *main_module,
 	htab_init(&dw->member_cache, true, cached_free);
 	htab_init(&dw->enum_cache, true, cached_free);
 	htab_init(&dw->hint_cache, true, free_plain);
+	name_index_init(&dw->none);
 	if (dwfl_getmodules(dwfl, collect_module, dw, 0) != 0) {
 		ac_dwarf_destroy(dw);
 		return no_memory();
@@ -1855,6 +1882,7 @@ void ac_dwarf_destroy(struct ac_dwarf *dw)
 		htab_deinit(&dw->modules[i].syms);
 		htab_deinit(&dw->modules[i].cus);
 		name_index_deinit(&dw->modules[i].full);
+		ac_name_filter_destroy(dw->modules[i].filter);
 	}
 	free(dw->modules);
 	htab_deinit(&dw->var_cache);

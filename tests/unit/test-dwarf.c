@@ -21,6 +21,7 @@
 
 #include "dwarf/dwarf-lookup.h"
 #include "dwarf/dwarf-lookup-internal.h"
+#include "dwarf/name-filter.h"
 #include "dwarf-sample.h"
 
 /* Both private layouts, under tags of their own. */
@@ -491,6 +492,41 @@ static void test_cache(void **state)
 	assert_int_equal(ac_dwarf_test_cus_scanned(f->dw), after_scan + 1);
 }
 
+/*
+ * Another generation's name, absent from the module: its string sections
+ * prove it, so no CU beyond the hint's is read.  Names that are there, long
+ * or short, still are found.
+ */
+static void test_absent_name(void **state)
+{
+	struct fixture *f = *state;
+	struct ac_type t;
+	Dwarf_Addr bias;
+	struct ac_name_filter *filter =
+		ac_name_filter_create(dwfl_module_getdwarf(f->mod, &bias));
+	assert_non_null(filter);
+	assert_false(ac_name_filter_may_hold(filter, "ThreadPoolElementAio"));
+	assert_true(ac_name_filter_may_hold(filter, "THREAD_ACTIVE"));
+	assert_true(ac_name_filter_may_hold(filter, "sample_b_func"));
+	assert_true(ac_name_filter_may_hold(filter, "NotThere")); /* may be inline */
+	ac_name_filter_destroy(filter);
+	assert_true(ac_name_filter_may_hold(NULL, "ThreadPoolElementAio"));
+
+	assert_lookup_error(ac_dwarf_find_type(f->dw, "ThreadPoolElementAio",
+					       "sample_a_func", &t),
+			    "ThreadPoolElementAio", NULL);
+	assert_int_equal(ac_dwarf_test_cus_scanned(f->dw), 1);
+	assert_int_equal(ac_dwarf_test_full_scans(f->dw), 0);
+	int64_t v;
+	assert_lookup_error(ac_dwarf_enumerator(f->dw, NULL, "BH_NOT_IN_THIS_ONE",
+						"sample_a_func", &v),
+			    "BH_NOT_IN_THIS_ONE", NULL);
+	assert_int_equal(ac_dwarf_test_full_scans(f->dw), 0);
+	/* A long name outside the hint CU: the whole module is read. */
+	assert_ok(ac_dwarf_enumerator(f->dw, "ThreadState", "THREAD_ACTIVE", NULL, &v));
+	assert_int_equal(ac_dwarf_test_full_scans(f->dw), 1);
+}
+
 /* ---- functions and symbols --------------------------------------------- */
 
 static void test_functions_and_symbols(void **state)
@@ -598,6 +634,7 @@ int main(int argc, char **argv)
 		T(test_declaration_completed),
 		T(test_enumerators),
 		T(test_cache),
+		T(test_absent_name),
 		T(test_functions_and_symbols),
 		cmocka_unit_test(test_main_module_first),
 	};
