@@ -27,6 +27,7 @@
 #include "dwarf-lookup.h"
 #include "dwarf-lookup-internal.h"
 #include "name-filter.h"
+#include "symbol-names.h"
 
 /* ---- a string-keyed multimap ------------------------------------------- */
 
@@ -184,7 +185,7 @@ struct module {
 	Dwarf_Addr bias;
 	bool syms_indexed;
 	bool full_symtab;       /* has local symbols: .symtab, not .dynsym alone */
-	struct htab syms;       /* symbol name -> symtab index */
+	struct ac_symbol_names *syms;
 	bool full_indexed;
 	struct name_index full;
 	bool filter_tried;
@@ -518,42 +519,13 @@ static struct name_index *cu_index(struct ac_dwarf *dw, struct module *m,
 
 /* ---- symbols ----------------------------------------------------------- */
 
-static bool sym_wanted(const GElf_Sym *sym)
-{
-	if (sym->st_shndx == SHN_UNDEF)
-		return false;
-	switch (GELF_ST_TYPE(sym->st_info)) {
-	case STT_FUNC:
-	case STT_GNU_IFUNC:
-	case STT_OBJECT:
-	case STT_TLS:
-	case STT_COMMON:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static struct ac_error *module_syms(struct module *m)
 {
 	if (m->syms_indexed)
 		return NULL;
-	int n = dwfl_module_getsymtab(m->mod);
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *name = dwfl_module_getsym_info(m->mod, i, &sym,
-							   &addr, NULL, NULL,
-							   NULL);
-		if (!name || !*name || !sym_wanted(&sym))
-			continue;
-		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
-			m->full_symtab = true;
-		struct hent *e = htab_add(&m->syms, name);
-		if (!e)
-			return no_memory();
-		e->v.sym = (size_t)i;
-	}
+	if (!(m->syms = ac_symbol_names_build(m->mod)))
+		return no_memory();
+	m->full_symtab = ac_symbol_names_has_locals(m->syms);
 	m->syms_indexed = true;
 	return NULL;
 }
@@ -570,12 +542,12 @@ static bool sym_find(struct module *m, const char *name, bool want_func,
 		     struct sym_hit *ret)
 {
 	bool found = false;
-	htab_for_each(&m->syms, name, e) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		if (!dwfl_module_getsym_info(m->mod, (int)e->v.sym, &sym, &addr,
-					     NULL, NULL, NULL))
-			continue;
+	struct ac_symbol_iter it;
+	GElf_Sym sym;
+	GElf_Addr addr;
+	int index;
+	ac_symbol_iter_init(&it, m->syms, name);
+	while ((index = ac_symbol_iter_next(&it, &sym, &addr))) {
 		int type = GELF_ST_TYPE(sym.st_info);
 		bool func = type == STT_FUNC || type == STT_GNU_IFUNC;
 		if (func != want_func)
@@ -583,7 +555,7 @@ static bool sym_find(struct module *m, const char *name, bool want_func,
 		bool local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
 		if (found && (local || !ret->local))
 			continue;
-		ret->index = e->v.sym;
+		ret->index = (size_t)index;
 		ret->address = addr;
 		ret->local = local;
 		ret->tls = type == STT_TLS;
@@ -1795,6 +1767,35 @@ struct ac_error *ac_dwarf_function_address(struct ac_dwarf *dw, const char *name
 	return ac_error_create(AC_ERR_LOOKUP, "no function '%s'", name);
 }
 
+struct ac_error *ac_dwarf_tls_symbols(struct ac_dwarf *dw, Dwfl_Module *mod,
+				      const char *name, size_t *count,
+				      uint64_t *offset, bool *differ)
+{
+	*count = 0;
+	*differ = false;
+	for (size_t i = 0; i < dw->nmodules; i++) {
+		struct module *m = &dw->modules[i];
+		if (m->mod != mod)
+			continue;
+		struct ac_error *err = module_syms(m);
+		if (err)
+			return err;
+		struct ac_symbol_iter it;
+		GElf_Sym sym;
+		GElf_Addr addr;
+		ac_symbol_iter_init(&it, m->syms, name);
+		while (ac_symbol_iter_next(&it, &sym, &addr)) {
+			if (GELF_ST_TYPE(sym.st_info) != STT_TLS)
+				continue;
+			if (*count && *offset != sym.st_value)
+				*differ = true;
+			*offset = sym.st_value;
+			(*count)++;
+		}
+	}
+	return NULL;
+}
+
 struct ac_error *ac_dwarf_symbolize(struct ac_dwarf *dw, uint64_t address,
 				    const char **name, uint64_t *offset)
 {
@@ -1862,7 +1863,6 @@ struct ac_error *ac_dwarf_create(Dwfl *dwfl, Dwfl_Module *main_module,
 		dw->modules[0] = main;
 	}
 	for (size_t i = 0; i < dw->nmodules; i++) {
-		htab_init(&dw->modules[i].syms, false, NULL);
 		htab_init(&dw->modules[i].cus, true, name_index_free);
 		name_index_init(&dw->modules[i].full);
 	}
@@ -1879,7 +1879,7 @@ void ac_dwarf_destroy(struct ac_dwarf *dw)
 	if (!dw)
 		return;
 	for (size_t i = 0; i < dw->nmodules; i++) {
-		htab_deinit(&dw->modules[i].syms);
+		ac_symbol_names_destroy(dw->modules[i].syms);
 		htab_deinit(&dw->modules[i].cus);
 		name_index_deinit(&dw->modules[i].full);
 		ac_name_filter_destroy(dw->modules[i].filter);

@@ -122,6 +122,14 @@ char *ac_type_name(const struct ac_type *type);
 struct ac_error *ac_dwarf_function_address(struct ac_dwarf *dw, const char *name,
 					   uint64_t *ret);
 /*
+ * The thread-local symbols named name in module mod: *count of them, the
+ * offset of the last into the module's TLS block (st_value), and whether
+ * their offsets differ.
+ */
+struct ac_error *ac_dwarf_tls_symbols(struct ac_dwarf *dw, Dwfl_Module *mod,
+				      const char *name, size_t *count,
+				      uint64_t *offset, bool *differ);
+/*
  * The symbol covering address: name and offset into it.  *name points into
  * libdwfl's tables and lives as long as the target.
  */

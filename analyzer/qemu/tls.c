@@ -32,40 +32,25 @@ struct ac_error *ac_tls_variable_find(struct ac_program *prog, const char *const
 	Dwfl_Module *mod = ac_target_main_module(prog->target);
 	if (!mod)
 		return ac_error_create(AC_ERR_LOOKUP, "no main executable module");
-	/* best: index into names of the earliest name found so far. */
-	size_t best = n_names;
-	uint64_t offset = 0;
-	bool ambiguous = false;
-	int n = dwfl_module_getsymtab(mod);
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr,
-							    NULL, NULL, NULL);
-		if (!sname || GELF_ST_TYPE(sym.st_info) != STT_TLS ||
-		    sym.st_shndx == SHN_UNDEF)
+	/* The first of names that the symbol table has. */
+	for (size_t k = 0; k < n_names; k++) {
+		size_t count;
+		uint64_t offset;
+		bool differ;
+		struct ac_error *err = ac_dwarf_tls_symbols(prog->dwarf, mod, names[k], &count,
+							    &offset, &differ);
+		if (err)
+			return err;
+		if (!count)
 			continue;
-		for (size_t k = 0; k < n_names && k <= best; k++) {
-			if (strcmp(sname, names[k]))
-				continue;
-			if (k == best && offset != sym.st_value)
-				ambiguous = true;
-			else if (k < best)
-				ambiguous = false;
-			best = k;
-			/* STT_TLS st_value: offset into the module's TLS block. */
-			offset = sym.st_value;
-			break;
-		}
+		if (differ)
+			return ac_error_create(AC_ERR_LOOKUP,
+					       "several thread-local symbols named '%s'", names[k]);
+		*ret = (struct ac_tls_variable){ .name = names[k], .offset = offset };
+		return main_tls_segment(mod, ret);
 	}
-	if (best == n_names)
-		return ac_error_create(AC_ERR_LOOKUP, "no thread-local symbol '%s'%s",
-				       n_names ? names[0] : "", n_names > 1 ? " or its other names" : "");
-	if (ambiguous)
-		return ac_error_create(AC_ERR_LOOKUP, "several thread-local symbols named '%s'",
-				       names[best]);
-	*ret = (struct ac_tls_variable){ .name = names[best], .offset = offset };
-	return main_tls_segment(mod, ret);
+	return ac_error_create(AC_ERR_LOOKUP, "no thread-local symbol '%s'%s",
+			       n_names ? names[0] : "", n_names > 1 ? " or its other names" : "");
 }
 
 static uint64_t round_up(uint64_t v, uint64_t align)

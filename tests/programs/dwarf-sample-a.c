@@ -25,6 +25,8 @@ static struct BH a_bh __attribute__((used)) = { .flags = BH_SCHEDULED };
 static Elem a_elem __attribute__((used)) = { .state = THREAD_ACTIVE };
 static struct Opaque a_opaque __attribute__((used)) = { 1, 2 };
 __thread int sample_tls;
+/* Same-named thread-locals at different offsets (b has the other). */
+static __thread int tls_twice __attribute__((used)) = 1;
 
 /* A static function in this file's symbol group (see dwarf-lookup.c). */
 static __attribute__((noinline, used)) int a_helper(int n)

@@ -18,6 +18,7 @@ static int counter __attribute__((used)) = SAMPLE_B_COUNTER;
 static struct BH b_bh __attribute__((used)) = { .deleted = true };
 static struct Opaque *b_opaque __attribute__((used));
 static enum ThreadState b_state __attribute__((used)) = THREAD_DONE;
+static __thread int tls_twice __attribute__((used)) = 2;
 
 static __attribute__((noinline, used)) int b_helper(int n)
 {

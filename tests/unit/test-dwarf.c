@@ -529,6 +529,25 @@ static void test_absent_name(void **state)
 
 /* ---- functions and symbols --------------------------------------------- */
 
+static void test_tls_symbols(void **state)
+{
+	struct fixture *f = *state;
+	size_t count;
+	uint64_t offset = 0;
+	bool differ;
+	assert_ok(ac_dwarf_tls_symbols(f->dw, f->mod, "sample_tls", &count, &offset, &differ));
+	assert_int_equal(count, 1);
+	assert_false(differ);
+	assert_ok(ac_dwarf_tls_symbols(f->dw, f->mod, "tls_twice", &count, &offset, &differ));
+	assert_int_equal(count, 2);
+	assert_true(differ);
+	/* Not thread-local, or not there. */
+	assert_ok(ac_dwarf_tls_symbols(f->dw, f->mod, "global_ctx", &count, &offset, &differ));
+	assert_int_equal(count, 0);
+	assert_ok(ac_dwarf_tls_symbols(f->dw, f->mod, "no_such_tls", &count, &offset, &differ));
+	assert_int_equal(count, 0);
+}
+
 static void test_functions_and_symbols(void **state)
 {
 	struct fixture *f = *state;
@@ -636,6 +655,7 @@ int main(int argc, char **argv)
 		T(test_cache),
 		T(test_absent_name),
 		T(test_functions_and_symbols),
+		T(test_tls_symbols),
 		cmocka_unit_test(test_main_module_first),
 	};
 #undef T

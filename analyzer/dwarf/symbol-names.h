@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A module's symbols by name: one flat hash of symbol-table indexes, built
+ * in one pass (a system emulator has 40,000 symbols, read once per run).
+ * Symbols of one name come back in symbol-table order, so callers keep
+ * libdwfl's "first one wins" among same-named locals.
+ */
+#ifndef AIOCORE_SYMBOL_NAMES_H
+#define AIOCORE_SYMBOL_NAMES_H
+
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ac_symbol_names;
+
+/* Defined functions, objects and thread-locals with a name; NULL: no memory. */
+struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod);
+void ac_symbol_names_destroy(struct ac_symbol_names *names);
+/* Whether the table has local symbols (.symtab, not .dynsym alone). */
+bool ac_symbol_names_has_locals(const struct ac_symbol_names *names);
+
+struct ac_symbol_iter {
+	const struct ac_symbol_names *names;
+	const char *name;
+	uint32_t hash;
+	uint32_t pos;
+	bool done;
+};
+
+void ac_symbol_iter_init(struct ac_symbol_iter *it, const struct ac_symbol_names *names,
+			 const char *name);
+/* The next symbol named it->name: its index (0 at the end), entry and address. */
+int ac_symbol_iter_next(struct ac_symbol_iter *it, GElf_Sym *sym, GElf_Addr *addr);
+
+#endif
