@@ -6,23 +6,24 @@
 
 struct slot {
 	uint32_t hash;
-	int32_t index;          /* 0: empty (symbol 0 is the null symbol) */
+	int32_t first;          /* 0: empty (symbol 0 is the null symbol) */
 };
 
 struct ac_symbol_names {
 	Dwfl_Module *mod;
 	struct slot *slots;
 	uint32_t mask;          /* slots - 1, a power of two minus one */
+	int32_t *next;          /* per symbol: the next of its name, or 0 */
 	bool locals;
 };
 
-/* Bernstein's xor hash: symbol names are short. */
+/* FNV-1a; its low bits pick the slot, so fold the high ones in. */
 static uint32_t hash_name(const char *s)
 {
-	uint32_t h = 5381;
+	uint32_t h = 2166136261u;
 	while (*s)
-		h = (h * 33) ^ (unsigned char)*s++;
-	return h;
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h ^ (h >> 15);
 }
 
 static bool wanted(const GElf_Sym *sym)
@@ -41,6 +42,23 @@ static bool wanted(const GElf_Sym *sym)
 	}
 }
 
+/* The slot of name: its own, or the empty one where it would go. */
+static struct slot *find_slot(const struct ac_symbol_names *names, const char *name,
+			      uint32_t hash, GElf_Sym *sym, GElf_Addr *addr)
+{
+	for (uint32_t pos = hash & names->mask;; pos = (pos + 1) & names->mask) {
+		struct slot *s = &names->slots[pos];
+		if (!s->first)
+			return s;
+		if (s->hash != hash)
+			continue;
+		const char *n = dwfl_module_getsym_info(names->mod, s->first, sym, addr,
+							NULL, NULL, NULL);
+		if (n && !strcmp(n, name))
+			return s;
+	}
+}
+
 struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod)
 {
 	struct ac_symbol_names *names = calloc(1, sizeof(*names));
@@ -50,29 +68,30 @@ struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod)
 	int n = dwfl_module_getsymtab(mod);
 	if (n <= 1)
 		return names;
-	/* At most half full: short probe runs. */
-	uint32_t size = 64;
-	while (size < 2 * (uint32_t)n && size < (UINT32_C(1) << 30))
+	/* At most two thirds full: short probe runs, few pages. */
+	uint32_t size = 64, need = (uint32_t)n + (uint32_t)n / 2;
+	while (size < need && size < (UINT32_C(1) << 30))
 		size *= 2;
-	if (size < 2 * (uint32_t)n || !(names->slots = calloc(size, sizeof(*names->slots)))) {
-		free(names);
+	if (size < need || !(names->slots = calloc(size, sizeof(*names->slots))) ||
+	    !(names->next = calloc((size_t)n, sizeof(*names->next)))) {
+		ac_symbol_names_destroy(names);
 		return NULL;
 	}
 	names->mask = size - 1;
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
+	/* Last to first, each put in front of its name's chain: the chains
+	 * end up in table order. */
+	for (int i = n - 1; i >= 1; i--) {
+		GElf_Sym sym, other;
 		GElf_Addr addr;
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
 		if (!name || !*name || !wanted(&sym))
 			continue;
 		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
 			names->locals = true;
-		uint32_t h = hash_name(name), pos = h & names->mask;
-		/* Linear probing, never a deletion: same-named symbols stay in
-		 * table order along the probe run. */
-		while (names->slots[pos].index)
-			pos = (pos + 1) & names->mask;
-		names->slots[pos] = (struct slot){ .hash = h, .index = i };
+		uint32_t h = hash_name(name);
+		struct slot *s = find_slot(names, name, h, &other, &addr);
+		names->next[i] = s->first;
+		*s = (struct slot){ .hash = h, .first = i };
 	}
 	return names;
 }
@@ -82,6 +101,7 @@ void ac_symbol_names_destroy(struct ac_symbol_names *names)
 	if (!names)
 		return;
 	free(names->slots);
+	free(names->next);
 	free(names);
 }
 
@@ -93,29 +113,21 @@ bool ac_symbol_names_has_locals(const struct ac_symbol_names *names)
 void ac_symbol_iter_init(struct ac_symbol_iter *it, const struct ac_symbol_names *names,
 			 const char *name)
 {
-	uint32_t h = hash_name(name);
 	*it = (struct ac_symbol_iter){
-		.names = names, .name = name, .hash = h, .pos = h & names->mask,
-		.done = !names->slots,
+		.names = names, .name = name, .next = names->slots ? -1 : 0,
 	};
 }
 
 int ac_symbol_iter_next(struct ac_symbol_iter *it, GElf_Sym *sym, GElf_Addr *addr)
 {
 	const struct ac_symbol_names *names = it->names;
-	while (!it->done) {
-		struct slot s = names->slots[it->pos];
-		it->pos = (it->pos + 1) & names->mask;
-		if (!s.index) {
-			it->done = true;
-			break;
-		}
-		if (s.hash != it->hash)
-			continue;
-		const char *name = dwfl_module_getsym_info(names->mod, s.index, sym, addr,
-							   NULL, NULL, NULL);
-		if (name && !strcmp(name, it->name))
-			return s.index;
+	int32_t index = it->next;
+	if (index < 0) {
+		index = find_slot(names, it->name, hash_name(it->name), sym, addr)->first;
+	} else if (index > 0 &&
+		   !dwfl_module_getsym_info(names->mod, index, sym, addr, NULL, NULL, NULL)) {
+		index = 0;
 	}
-	return 0;
+	it->next = index ? names->next[index] : 0;
+	return index;
 }

@@ -2,8 +2,9 @@
 /*
  * A module's symbols by name: one flat hash of symbol-table indexes, built
  * in one pass (a system emulator has 40,000 symbols, read once per run).
- * Symbols of one name come back in symbol-table order, so callers keep
- * libdwfl's "first one wins" among same-named locals.
+ * A slot per name, its symbols chained (hundreds of statics share a name);
+ * they come back in symbol-table order, so callers keep libdwfl's "first
+ * one wins" among same-named locals.
  */
 #ifndef AIOCORE_SYMBOL_NAMES_H
 #define AIOCORE_SYMBOL_NAMES_H
@@ -24,9 +25,7 @@ bool ac_symbol_names_has_locals(const struct ac_symbol_names *names);
 struct ac_symbol_iter {
 	const struct ac_symbol_names *names;
 	const char *name;
-	uint32_t hash;
-	uint32_t pos;
-	bool done;
+	int32_t next;           /* the symbol to return next; 0: none, -1: look up */
 };
 
 void ac_symbol_iter_init(struct ac_symbol_iter *it, const struct ac_symbol_names *names,
