@@ -27,7 +27,7 @@
 #include "dwarf-lookup.h"
 #include "dwarf-lookup-internal.h"
 #include "name-filter.h"
-#include "symbol-names.h"
+#include "target/target.h"
 
 /* ---- a string-keyed multimap ------------------------------------------- */
 
@@ -185,7 +185,8 @@ struct module {
 	Dwarf_Addr bias;
 	bool syms_indexed;
 	bool full_symtab;       /* has local symbols: .symtab, not .dynsym alone */
-	struct ac_symbol_names *syms;
+	const struct ac_symbol_names *syms;
+	struct ac_symbol_names *own_syms; /* built here: no target to ask */
 	bool full_indexed;
 	struct name_index full;
 	bool filter_tried;
@@ -195,6 +196,7 @@ struct module {
 
 struct ac_dwarf {
 	Dwfl *dwfl;
+	struct ac_target *target; /* NULL: offline, symbols read here */
 	struct module *modules; /* the main module first */
 	size_t nmodules;
 	struct htab var_cache;
@@ -519,11 +521,15 @@ static struct name_index *cu_index(struct ac_dwarf *dw, struct module *m,
 
 /* ---- symbols ----------------------------------------------------------- */
 
-static struct ac_error *module_syms(struct module *m)
+static struct ac_error *module_syms(struct ac_dwarf *dw, struct module *m)
 {
 	if (m->syms_indexed)
 		return NULL;
-	if (!(m->syms = ac_symbol_names_build(m->mod)))
+	if (dw->target)
+		m->syms = ac_target_symbol_names(dw->target, m->mod);
+	else
+		m->syms = m->own_syms = ac_symbol_names_build(m->mod);
+	if (!m->syms)
 		return no_memory();
 	m->full_symtab = ac_symbol_names_has_locals(m->syms);
 	m->syms_indexed = true;
@@ -634,7 +640,7 @@ static struct ac_error *hint_cu(struct ac_dwarf *dw, const char *function,
 	for (size_t i = 0; i < dw->nmodules && !h->module && !err; i++) {
 		struct module *m = &dw->modules[i];
 		struct sym_hit hit;
-		if ((err = module_syms(m)))
+		if ((err = module_syms(dw, m)))
 			break;
 		if (!sym_find(m, function, true, &hit))
 			continue;
@@ -798,7 +804,7 @@ static struct ac_error *find_variable(struct ac_dwarf *dw, const char *name,
 		/* Declared extern there: the symbol gives the address. */
 		if (var_decl_from_index(ni, name, &die)) {
 			struct sym_hit hit;
-			if ((err = module_syms(m)))
+			if ((err = module_syms(dw, m)))
 				return err;
 			if (sym_find(m, name, false, &hit) && !hit.tls)
 				return variable_result(m, &die, hit.address,
@@ -810,7 +816,7 @@ static struct ac_error *find_variable(struct ac_dwarf *dw, const char *name,
 	for (size_t i = 0; i < dw->nmodules; i++) {
 		struct sym_hit hit;
 		m = &dw->modules[i];
-		if ((err = module_syms(m)))
+		if ((err = module_syms(dw, m)))
 			return err;
 		if (!sym_find(m, name, false, &hit))
 			continue;
@@ -1744,7 +1750,7 @@ struct ac_error *ac_dwarf_function_address(struct ac_dwarf *dw, const char *name
 	for (size_t i = 0; i < dw->nmodules; i++) {
 		struct module *m = &dw->modules[i];
 		struct sym_hit hit;
-		if ((err = module_syms(m)))
+		if ((err = module_syms(dw, m)))
 			return err;
 		if (sym_find(m, name, true, &hit)) {
 			*ret = hit.address;
@@ -1777,7 +1783,7 @@ struct ac_error *ac_dwarf_tls_symbols(struct ac_dwarf *dw, Dwfl_Module *mod,
 		struct module *m = &dw->modules[i];
 		if (m->mod != mod)
 			continue;
-		struct ac_error *err = module_syms(m);
+		struct ac_error *err = module_syms(dw, m);
 		if (err)
 			return err;
 		struct ac_symbol_iter it;
@@ -1874,12 +1880,17 @@ struct ac_error *ac_dwarf_create(Dwfl *dwfl, Dwfl_Module *main_module,
 	return NULL;
 }
 
+void ac_dwarf_use_target_symbols(struct ac_dwarf *dw, struct ac_target *target)
+{
+	dw->target = target;
+}
+
 void ac_dwarf_destroy(struct ac_dwarf *dw)
 {
 	if (!dw)
 		return;
 	for (size_t i = 0; i < dw->nmodules; i++) {
-		ac_symbol_names_destroy(dw->modules[i].syms);
+		ac_symbol_names_destroy(dw->modules[i].own_syms);
 		htab_deinit(&dw->modules[i].cus);
 		name_index_deinit(&dw->modules[i].full);
 		ac_name_filter_destroy(dw->modules[i].filter);

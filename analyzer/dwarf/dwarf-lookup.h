@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "target/target.h"
 #include "util/util.h"
 
 struct ac_dwarf;
@@ -55,6 +56,11 @@ enum ac_type_kind {
 struct ac_error *ac_dwarf_create(Dwfl *dwfl, Dwfl_Module *main_module,
 				 struct ac_dwarf **ret);
 void ac_dwarf_destroy(struct ac_dwarf *dw);
+/*
+ * Symbols by name from the target's per-module tables, which unwinding
+ * reads anyway, instead of a second read of every symbol table here.
+ */
+void ac_dwarf_use_target_symbols(struct ac_dwarf *dw, struct ac_target *target);
 
 /*
  * A global or static variable.  hint_function, if not NULL, names a function

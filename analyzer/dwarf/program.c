@@ -24,6 +24,7 @@ struct ac_error *ac_program_open(const struct ac_target_config *config,
 			      ac_target_main_module(prog->target), &prog->dwarf);
 	if (err)
 		goto fail;
+	ac_dwarf_use_target_symbols(prog->dwarf, prog->target);
 	prog->backtraces = calloc(ac_target_thread_count(prog->target) + 1,
 				  sizeof(*prog->backtraces));
 	if (!prog->backtraces) {

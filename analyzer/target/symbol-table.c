@@ -89,7 +89,7 @@ static bool sort_by_value(struct entry *entries, size_t n)
 	return true;
 }
 
-struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod)
+struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod, struct ac_symbol_names *names)
 {
 	int n = dwfl_module_getsymtab(mod);
 	int first_global = dwfl_module_getsymtab_first_global(mod);
@@ -105,6 +105,8 @@ struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod)
 		struct entry *e = &t->entries[t->n];
 		GElf_Addr value;
 		const char *name = dwfl_module_getsym_info(mod, i, &e->sym, &value, NULL, NULL, NULL);
+		if (names)
+			ac_symbol_names_add(names, i, name, &e->sym);
 		/* What libdwfl never answers with. */
 		int type = GELF_ST_TYPE(e->sym.st_info);
 		if (!name || !name[0] || e->sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||

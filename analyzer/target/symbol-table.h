@@ -15,10 +15,15 @@
 #include <gelf.h>
 #include <stdint.h>
 
+#include "symbol-names.h"
+
 struct ac_symbol_table;
 
-/* NULL without memory or a symbol table: then ask libdwfl. */
-struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod);
+/*
+ * NULL without memory or a symbol table: then ask libdwfl.  names, if not
+ * NULL, is offered every symbol on the way (one read of the table for both).
+ */
+struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod, struct ac_symbol_names *names);
 void ac_symbol_table_destroy(struct ac_symbol_table *table);
 /* As dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL). */
 const char *ac_symbol_table_lookup(const struct ac_symbol_table *table, Dwfl_Module *mod,

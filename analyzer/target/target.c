@@ -51,6 +51,7 @@ struct ac_target {
 struct module_symbols {
 	Dwfl_Module *mod;
 	struct ac_symbol_table *table;   /* NULL: none, ask libdwfl */
+	struct ac_symbol_names *names;   /* NULL: no memory */
 };
 
 struct symbol_memo {
@@ -748,8 +749,10 @@ void ac_target_destroy(struct ac_target *target)
 		free(target->warnings[i]);
 	free(target->warnings);
 	free(target->memo);
-	for (size_t i = 0; i < target->n_symbols; i++)
+	for (size_t i = 0; i < target->n_symbols; i++) {
 		ac_symbol_table_destroy(target->symbols[i].table);
+		ac_symbol_names_destroy(target->symbols[i].names);
+	}
 	free(target->symbols);
 	free(target->name);
 	free(target);
@@ -787,23 +790,40 @@ static bool memo_grow(struct ac_target *target)
 	return true;
 }
 
-/* The module's sorted table, built on its first lookup. */
+/* The module's sorted table and names, both from one read of its symbols. */
+static struct module_symbols *module_symbols(struct ac_target *target, Dwfl_Module *mod)
+{
+	for (size_t i = 0; i < target->n_symbols; i++)
+		if (target->symbols[i].mod == mod)
+			return &target->symbols[i];
+	struct module_symbols *grown = realloc(target->symbols,
+					       (target->n_symbols + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	target->symbols = grown;
+	struct module_symbols *ms = &grown[target->n_symbols++];
+	*ms = (struct module_symbols){ .mod = mod };
+	ms->names = ac_symbol_names_create(mod, dwfl_module_getsymtab(mod));
+	ms->table = ac_symbol_table_build(mod, ms->names);
+	/* No table (no memory, or no symbols): the names alone. */
+	if (!ms->table && ms->names) {
+		ac_symbol_names_destroy(ms->names);
+		ms->names = ac_symbol_names_build(mod);
+	}
+	return ms;
+}
+
+const struct ac_symbol_names *ac_target_symbol_names(struct ac_target *target,
+						     Dwfl_Module *mod)
+{
+	struct module_symbols *ms = module_symbols(target, mod);
+	return ms ? ms->names : NULL;
+}
+
 static const char *module_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
 				   GElf_Off *offset, GElf_Sym *sym)
 {
-	struct module_symbols *ms = NULL;
-	for (size_t i = 0; i < target->n_symbols && !ms; i++)
-		if (target->symbols[i].mod == mod)
-			ms = &target->symbols[i];
-	if (!ms) {
-		struct module_symbols *grown = realloc(target->symbols,
-						       (target->n_symbols + 1) * sizeof(*grown));
-		if (grown) {
-			target->symbols = grown;
-			ms = &grown[target->n_symbols++];
-			*ms = (struct module_symbols){ mod, ac_symbol_table_build(mod) };
-		}
-	}
+	struct module_symbols *ms = module_symbols(target, mod);
 	if (!ms || !ms->table)
 		return dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL);
 	return ac_symbol_table_lookup(ms->table, mod, pc, offset, sym);

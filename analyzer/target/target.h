@@ -19,6 +19,7 @@
 #include "backtrace.h"
 #include "jmpbuf.h"
 #include "syscall.h"
+#include "symbol-names.h"
 
 
 
@@ -28,6 +29,12 @@ void ac_target_destroy(struct ac_target *target);
 
 /* Where the image came from, for messages: the core's path or "pid N". */
 const char *ac_target_name(const struct ac_target *target);
+/*
+ * The module's symbols by name, read with its sorted table (one pass over
+ * the symbols for both); NULL without memory.  Lives as long as the target.
+ */
+const struct ac_symbol_names *ac_target_symbol_names(struct ac_target *target,
+						     Dwfl_Module *mod);
 /*
  * dwfl_module_addrinfo()'s answer, from the module's symbols sorted once
  * (libdw walks the whole symbol table for each address), and remembered

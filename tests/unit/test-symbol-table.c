@@ -55,7 +55,7 @@ static void check_module(const char *path)
 	if (!mod)
 		fail_msg("%s: %s", path, dwfl_errmsg(-1));
 	assert_int_equal(dwfl_report_end(dwfl, NULL, NULL), 0);
-	struct ac_symbol_table *t = ac_symbol_table_build(mod);
+	struct ac_symbol_table *t = ac_symbol_table_build(mod, NULL);
 	assert_non_null(t);
 	int n = dwfl_module_getsymtab(mod);
 	/* Every symbol would take n^2 libdwfl walks: a stride keeps it seconds. */

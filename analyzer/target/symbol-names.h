@@ -18,6 +18,14 @@ struct ac_symbol_names;
 
 /* Defined functions, objects and thread-locals with a name; NULL: no memory. */
 struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod);
+/*
+ * The same in steps, for a caller that reads the symbols anyway (the
+ * sorted table): create for n_symbols (dwfl_module_getsymtab's count),
+ * then offer every symbol in table order.
+ */
+struct ac_symbol_names *ac_symbol_names_create(Dwfl_Module *mod, int n_symbols);
+void ac_symbol_names_add(struct ac_symbol_names *names, int index, const char *name,
+			 const GElf_Sym *sym);
 void ac_symbol_names_destroy(struct ac_symbol_names *names);
 /* Whether the table has local symbols (.symtab, not .dynsym alone). */
 bool ac_symbol_names_has_locals(const struct ac_symbol_names *names);

@@ -7,6 +7,7 @@
 struct slot {
 	uint32_t hash;
 	int32_t first;          /* 0: empty (symbol 0 is the null symbol) */
+	int32_t last;           /* of the chain, to append in table order */
 };
 
 struct ac_symbol_names {
@@ -14,6 +15,7 @@ struct ac_symbol_names {
 	struct slot *slots;
 	uint32_t mask;          /* slots - 1, a power of two minus one */
 	int32_t *next;          /* per symbol: the next of its name, or 0 */
+	int n;                  /* symbols in the table */
 	bool locals;
 };
 
@@ -59,39 +61,55 @@ static struct slot *find_slot(const struct ac_symbol_names *names, const char *n
 	}
 }
 
-struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod)
+struct ac_symbol_names *ac_symbol_names_create(Dwfl_Module *mod, int n_symbols)
 {
 	struct ac_symbol_names *names = calloc(1, sizeof(*names));
 	if (!names)
 		return NULL;
 	names->mod = mod;
-	int n = dwfl_module_getsymtab(mod);
-	if (n <= 1)
+	if (n_symbols <= 1)
 		return names;
 	/* At most two thirds full: short probe runs, few pages. */
-	uint32_t size = 64, need = (uint32_t)n + (uint32_t)n / 2;
+	uint32_t size = 64, need = (uint32_t)n_symbols + (uint32_t)n_symbols / 2;
 	while (size < need && size < (UINT32_C(1) << 30))
 		size *= 2;
 	if (size < need || !(names->slots = calloc(size, sizeof(*names->slots))) ||
-	    !(names->next = calloc((size_t)n, sizeof(*names->next)))) {
+	    !(names->next = calloc((size_t)n_symbols, sizeof(*names->next)))) {
 		ac_symbol_names_destroy(names);
 		return NULL;
 	}
 	names->mask = size - 1;
-	/* Last to first, each put in front of its name's chain: the chains
-	 * end up in table order. */
-	for (int i = n - 1; i >= 1; i--) {
-		GElf_Sym sym, other;
+	names->n = n_symbols;
+	return names;
+}
+
+void ac_symbol_names_add(struct ac_symbol_names *names, int index, const char *name,
+			 const GElf_Sym *sym)
+{
+	if (!names->slots || index <= 0 || index >= names->n || !name || !*name || !wanted(sym))
+		return;
+	if (GELF_ST_BIND(sym->st_info) == STB_LOCAL)
+		names->locals = true;
+	GElf_Sym other;
+	GElf_Addr addr;
+	uint32_t h = hash_name(name);
+	struct slot *s = find_slot(names, name, h, &other, &addr);
+	if (s->first)
+		names->next[s->last] = index;
+	else
+		*s = (struct slot){ .hash = h, .first = index };
+	s->last = index;
+}
+
+struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	struct ac_symbol_names *names = ac_symbol_names_create(mod, n);
+	for (int i = 1; names && i < n; i++) {
+		GElf_Sym sym;
 		GElf_Addr addr;
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
-		if (!name || !*name || !wanted(&sym))
-			continue;
-		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
-			names->locals = true;
-		uint32_t h = hash_name(name);
-		struct slot *s = find_slot(names, name, h, &other, &addr);
-		names->next[i] = s->first;
-		*s = (struct slot){ .hash = h, .first = i };
+		ac_symbol_names_add(names, i, name, &sym);
 	}
 	return names;
 }
