@@ -117,8 +117,23 @@ static bool add_frames(struct unwind *u, Dwarf_Addr pc, Dwarf_Addr lookup_pc,
 
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cudie = mod ? dwfl_module_addrdie(mod, lookup_pc, &bias) : NULL;
-	Dwarf_Die *scopes = NULL;
-	int n_scopes = cudie ? dwarf_getscopes(cudie, lookup_pc - bias, &scopes) : 0;
+	Dwarf_Die *scopes = NULL, inlined;
+	int n_scopes = 0;
+	if (cudie) {
+		switch (ac_target_innermost_inline(u->target, cudie, lookup_pc - bias, &inlined)) {
+		case 1:
+			/* libdw's scopes hold one inlined_subroutine, the innermost. */
+			if ((scopes = malloc(sizeof(*scopes)))) {
+				scopes[0] = inlined;
+				n_scopes = 1;
+			}
+			break;
+		case 0:
+			break;
+		default:
+			n_scopes = dwarf_getscopes(cudie, lookup_pc - bias, &scopes);
+		}
+	}
 	for (int i = 0; i < n_scopes; i++) {
 		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
 			continue;

@@ -46,6 +46,7 @@ struct ac_target {
 	size_t memo_size, memo_used;     /* slots (a power of 2), used */
 	struct module_symbols *symbols;  /* sorted symbol tables, per module */
 	size_t n_symbols;
+	struct ac_inline_scopes *inlines; /* per CU, for the unwinder */
 };
 
 struct module_symbols {
@@ -754,6 +755,7 @@ void ac_target_destroy(struct ac_target *target)
 		ac_symbol_names_destroy(target->symbols[i].names);
 	}
 	free(target->symbols);
+	ac_inline_scopes_destroy(target->inlines);
 	free(target->name);
 	free(target);
 }
@@ -827,6 +829,14 @@ static const char *module_addrinfo(struct ac_target *target, Dwfl_Module *mod, u
 	if (!ms || !ms->table)
 		return dwfl_module_addrinfo(mod, pc, offset, sym, NULL, NULL, NULL);
 	return ac_symbol_table_lookup(ms->table, mod, pc, offset, sym);
+}
+
+int ac_target_innermost_inline(struct ac_target *target, Dwarf_Die *cudie, Dwarf_Addr pc,
+				Dwarf_Die *ret)
+{
+	if (!target->inlines && !(target->inlines = ac_inline_scopes_create()))
+		return -1;
+	return ac_inline_scopes_innermost(target->inlines, cudie, pc, ret);
 }
 
 const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,

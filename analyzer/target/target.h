@@ -20,6 +20,7 @@
 #include "jmpbuf.h"
 #include "syscall.h"
 #include "symbol-names.h"
+#include "inline-scope.h"
 
 
 
@@ -35,6 +36,13 @@ const char *ac_target_name(const struct ac_target *target);
  */
 const struct ac_symbol_names *ac_target_symbol_names(struct ac_target *target,
 						     Dwfl_Module *mod);
+/*
+ * The innermost inlined subroutine at pc (relative to the CU's module) as
+ * dwarf_getscopes() finds it, from per-CU tables kept by the target:
+ * 1 found, 0 none, -1 ask dwarf_getscopes().
+ */
+int ac_target_innermost_inline(struct ac_target *target, Dwarf_Die *cudie, Dwarf_Addr pc,
+				Dwarf_Die *ret);
 /*
  * dwfl_module_addrinfo()'s answer, from the module's symbols sorted once
  * (libdw walks the whole symbol table for each address), and remembered
