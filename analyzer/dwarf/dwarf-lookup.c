@@ -205,6 +205,8 @@ struct ac_dwarf {
 	struct htab enum_cache;
 	struct htab hint_cache;
 	struct name_index none; /* of a module that cannot hold the name */
+	struct scalar_slot *scalars; /* ac_dwarf_scalar_size's answers */
+	size_t scalars_size, scalars_used;
 	unsigned long cus_scanned;
 	unsigned long full_scans;
 };
@@ -1176,6 +1178,65 @@ struct ac_error *ac_type_size(const struct ac_type *type, uint64_t *ret)
 	return err;
 }
 
+struct scalar_slot {
+	const void *die;        /* the type DIE's address; NULL: free */
+	uint64_t size;
+	bool scalar;
+};
+
+static size_t scalar_slot(const struct ac_dwarf *dw, const void *die)
+{
+	size_t i = (size_t)(((uintptr_t)die * 0x9e3779b97f4a7c15ULL) >> 24) &
+		   (dw->scalars_size - 1);
+	while (dw->scalars[i].die && dw->scalars[i].die != die)
+		i = (i + 1) & (dw->scalars_size - 1);
+	return i;
+}
+
+/* Keeps an answer; without memory it is simply not kept. */
+static void scalar_keep(struct ac_dwarf *dw, const void *die, bool scalar, uint64_t size)
+{
+	if ((dw->scalars_used + 1) * 2 > dw->scalars_size) {
+		size_t n = dw->scalars_size ? 2 * dw->scalars_size : 64;
+		struct scalar_slot *old = dw->scalars, *grown = calloc(n, sizeof(*grown));
+		size_t old_size = dw->scalars_size;
+		if (!grown)
+			return;
+		dw->scalars = grown;
+		dw->scalars_size = n;
+		for (size_t i = 0; i < old_size; i++)
+			if (old[i].die)
+				dw->scalars[scalar_slot(dw, old[i].die)] = old[i];
+		free(old);
+	}
+	dw->scalars[scalar_slot(dw, die)] = (struct scalar_slot){ die, size, scalar };
+	dw->scalars_used++;
+}
+
+struct ac_error *ac_dwarf_scalar_size(struct ac_dwarf *dw, const struct ac_type *type,
+				      bool *scalar, uint64_t *size)
+{
+	if (dw->scalars_size) {
+		const struct scalar_slot *s = &dw->scalars[scalar_slot(dw, type->die.addr)];
+		if (s->die) {
+			*scalar = s->scalar;
+			*size = s->size;
+			return NULL;
+		}
+	}
+	struct ac_type t = ac_type_strip(type);
+	enum ac_type_kind kind = ac_type_kind(&t);
+	*scalar = kind == AC_TYPE_BASE || kind == AC_TYPE_ENUM || kind == AC_TYPE_POINTER;
+	*size = 0;
+	if (*scalar) {
+		struct ac_error *err = ac_type_size(&t, size);
+		if (err)
+			return err;
+	}
+	scalar_keep(dw, type->die.addr, *scalar, *size);
+	return NULL;
+}
+
 struct ac_error *ac_type_target(const struct ac_type *type, struct ac_type *ret)
 {
 	struct ac_type t = ac_type_strip(type);
@@ -1901,6 +1962,7 @@ void ac_dwarf_destroy(struct ac_dwarf *dw)
 	htab_deinit(&dw->member_cache);
 	htab_deinit(&dw->enum_cache);
 	htab_deinit(&dw->hint_cache);
+	free(dw->scalars);
 	free(dw);
 }
 

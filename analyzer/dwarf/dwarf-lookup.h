@@ -119,6 +119,13 @@ struct ac_error *ac_dwarf_complete_type(struct ac_dwarf *dw,
 struct ac_type ac_type_strip(const struct ac_type *type);
 enum ac_type_kind ac_type_kind(const struct ac_type *type);
 struct ac_error *ac_type_size(const struct ac_type *type, uint64_t *ret);
+/*
+ * Whether type is a scalar (base, enum or pointer, through typedefs and
+ * qualifiers) and, if so, its size: remembered per type DIE, since list
+ * walks read the same members thousands of times.
+ */
+struct ac_error *ac_dwarf_scalar_size(struct ac_dwarf *dw, const struct ac_type *type,
+				      bool *scalar, uint64_t *size);
 /* What a pointer or array points to / holds. */
 struct ac_error *ac_type_target(const struct ac_type *type, struct ac_type *ret);
 /* "struct QEMUBH", "int", "QEMUBH *"; malloc'd. */

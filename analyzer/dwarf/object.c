@@ -60,16 +60,15 @@ struct ac_error *ac_object_size(const struct ac_object *obj, uint64_t *ret)
 struct ac_error *ac_object_read_uint(struct ac_program *prog,
 				     const struct ac_object *obj, uint64_t *ret)
 {
-	struct ac_type type = ac_type_strip(&obj->type);
-	enum ac_type_kind kind = ac_type_kind(&type);
-	if (kind != AC_TYPE_BASE && kind != AC_TYPE_ENUM && kind != AC_TYPE_POINTER)
+	bool scalar;
+	uint64_t size;
+	struct ac_error *err = ac_dwarf_scalar_size(prog->dwarf, &obj->type, &scalar, &size);
+	if (err)
+		return err;
+	if (!scalar)
 		return ac_error_create_at(AC_ERR_USAGE, obj->address,
 					  "object at 0x%" PRIx64 " is not a scalar",
 					  obj->address);
-	uint64_t size;
-	struct ac_error *err = ac_type_size(&type, &size);
-	if (err)
-		return err;
 	uint64_t value;
 	err = ac_target_read_uint(prog->target, obj->address, size, &value);
 	if (err)
@@ -87,9 +86,10 @@ struct ac_error *ac_object_read_int(struct ac_program *prog,
 				    const struct ac_object *obj, int64_t *ret)
 {
 	uint64_t value, size;
+	bool scalar;
 	struct ac_error *err = ac_object_read_uint(prog, obj, &value);
 	if (!err)
-		err = ac_object_size(obj, &size);
+		err = ac_dwarf_scalar_size(prog->dwarf, &obj->type, &scalar, &size);
 	if (err)
 		return err;
 	unsigned bits = obj->bit_size ? obj->bit_size : (unsigned)size * 8;

@@ -225,11 +225,10 @@ static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decod
 		ac_error_destroy(serr);
 	}
 	ac_error_destroy(err);
-	if (l->ok && !l->has_flags)
-		err = ac_error_create(AC_ERR_LOOKUP, "no member flags");
-	else
-		err = bh_member(prog, d, obj, "flags", &l->flags, &v);
-	if (!err) {
+	/* A layout without flags goes to the booleans, no error built per BH. */
+	bool no_flags = l->ok && !l->has_flags;
+	err = no_flags ? NULL : bh_member(prog, d, obj, "flags", &l->flags, &v);
+	if (!no_flags && !err) {
 		if (!fv->known)
 			return ac_error_create(AC_ERR_LOOKUP,
 					       "QEMUBH.flags exists but the BH_* enumerators were not found");
@@ -243,7 +242,7 @@ static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decod
 		bh->runnable = (v & (fv->scheduled | fv->deleted)) == (uint64_t)fv->scheduled;
 		return NULL;
 	}
-	if (err->code != AC_ERR_LOOKUP)
+	if (err && err->code != AC_ERR_LOOKUP)
 		return err;
 	ac_error_destroy(err);
 	/* Up to 4.2: three booleans. */
