@@ -113,6 +113,36 @@ def view_json(verb, core, *args):
     return json.loads(res.stdout)
 
 
+def cpu_ticks(pid):
+    """utime + stime of every thread of pid, or None once it is gone."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return total
+
+
+def stays_asleep(pid, seconds=1.0):
+    """True if every thread of pid sleeps and none used CPU for `seconds`:
+    an injection that gdb detached from may still have lost its race (the
+    poller was awake), and the process then copies on or exits."""
+    try:
+        wait_all_sleeping(pid, timeout=20)
+    except RuntimeError:
+        return False
+    before = cpu_ticks(pid)
+    time.sleep(seconds)
+    try:
+        wait_all_sleeping(pid, timeout=5)
+    except RuntimeError:
+        return False
+    return before is not None and cpu_ticks(pid) == before
+
+
 def gcore(pid, path):
     wait_all_sleeping(pid, timeout=20)
     res = run(["gcore", "-o", path, str(pid)], timeout=300)
