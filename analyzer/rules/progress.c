@@ -451,9 +451,10 @@ static struct ac_error *summarize(struct ac_progress *p, const struct item *item
 			return &ac_error_no_memory;
 		for (size_t i = 0; i < n; i++)
 			if (items[i].stalled)
-				ac_finding_evidence(f, items[i].what, true, items[i].address, 0, NULL,
+				ac_finding_evidence(f, items[i].what,
+						    ac_evidence_at(AC_ADDRESS(items[i].address)),
 						    "%s, unchanged after %s", items[i].text, when);
-		ac_finding_evidence(f, "time between the cores", false, 0, 0, NULL, "%s (%s)",
+		ac_finding_evidence(f, "time between the cores", ac_evidence_at(), "%s (%s)",
 				    when, p->clock);
 		ac_findings_sort(findings);
 	} else if (moved) {

@@ -69,7 +69,8 @@ static void held_locks(const struct ac_waits *w, const size_t *path, size_t n,
 			if (w->edges[e].to != path[i] || lock->type != AC_NODE_CO_LOCK ||
 			    !lock->co_lock || in_path)
 				continue;
-			ac_finding_evidence(f, "held across it", true, lock->address, 0, NULL,
+			ac_finding_evidence(f, "held across it",
+					    ac_evidence_at(AC_ADDRESS(lock->address)),
 					    "%s; holder coroutine 0x%" PRIx64, lock->label,
 					    lock->co_lock->holder);
 		}
@@ -115,22 +116,26 @@ static void report(struct ac_program *prog, const struct ac_waits *w, size_t ind
 		t->aio.address ? t->aio.kind : t->io_call, where, text, t->tid, queued);
 	if (!f)
 		return;
-	ac_finding_evidence(f, "system call", false, 0, t->tid, t->frame_text, "%s (from %s)",
+	ac_finding_evidence(f, "system call", ac_evidence_at(.tid = t->tid, .frame = t->frame_text),
+			    "%s (from %s)",
 			    text, t->args_from ? t->args_from : "?");
 	if (t->aio.address)
-		ac_finding_evidence(f, "RawPosixAIOData", true, t->aio.address, 0, NULL,
+		ac_finding_evidence(f, "RawPosixAIOData",
+				    ac_evidence_at(AC_ADDRESS(t->aio.address)),
 				    "%s fd %" PRId64 " offset %" PRId64 " length %" PRIu64,
 				    t->aio.kind, t->aio.fd, t->aio.offset, t->aio.length);
 	if (b)
-		ac_finding_evidence(f, "file", true, b->address, 0, NULL,
+		ac_finding_evidence(f, "file", ac_evidence_at(AC_ADDRESS(b->address)),
 				    "%s (block node \"%s\", driver %s%s%" PRIu64 ")",
 				    file ? file : "?", b->node_name ? b->node_name : "?",
 				    b->driver ? b->driver : "?",
 				    b->has_in_flight ? ", in_flight " : "", b->in_flight);
 	for (size_t i = 0; i < n; i++) {
 		const struct ac_wait_node *node = &w->nodes[path[i]];
-		ac_finding_evidence(f, node_what(node->type), node->type != AC_NODE_THREAD,
-				    node->address, node->tid, NULL, "%s", node->label);
+		ac_finding_evidence(f, node_what(node->type),
+				    ac_evidence_at(.has_address = node->type != AC_NODE_THREAD,
+				                   .address = node->address, .tid = node->tid),
+				    "%s", node->label);
 	}
 	held_locks(w, path, n, f);
 	(void)prog;

@@ -115,12 +115,13 @@ static void report(const struct ac_waits *w, const struct ac_job *j, size_t job,
 		file ? " of " : "", file ? file : "", thread);
 	if (!f)
 		return;
-	ac_finding_evidence(f, "job", true, j->address, 0, NULL,
+	ac_finding_evidence(f, "job", ac_evidence_at(AC_ADDRESS(j->address)),
 			    "\"%s\" %s %s%s%s, offset %" PRIu64 " of %" PRIu64, j->id,
 			    j->type ? j->type : "?", j->status ? j->status : "?",
 			    j->busy ? " busy" : "", j->paused ? " paused" : "", j->current, j->total);
 	if (j->co)
-		ac_finding_evidence(f, "job coroutine", true, j->co, 0, NULL, "%zu operation%s in flight",
+		ac_finding_evidence(f, "job coroutine", ac_evidence_at(AC_ADDRESS(j->co)),
+				    "%zu operation%s in flight",
 				    j->n_ops, j->n_ops == 1 ? "" : "s");
 	/* The path from the job's coroutine down to the leaf, nearest first. */
 	size_t path[16], n_path = 0;
@@ -130,15 +131,21 @@ static void report(const struct ac_waits *w, const struct ac_job *j, size_t job,
 		const struct ac_wait_node *p = &w->nodes[path[i]];
 		if (p->type == AC_NODE_COROUTINE && p->address == j->co)
 			continue;
-		ac_finding_evidence(f, "waits for", p->type != AC_NODE_THREAD, p->address, p->tid,
-				    NULL, "%s", p->label);
+		ac_finding_evidence(f, "waits for",
+				    ac_evidence_at(.has_address = p->type != AC_NODE_THREAD,
+				                   .address = p->address, .tid = p->tid),
+				    "%s", p->label);
 	}
 	if (t)
-		ac_finding_evidence(f, "leaf", false, 0, t->tid, t->frame_text, "%s%s", what,
+		ac_finding_evidence(f, "leaf",
+				    ac_evidence_at(.tid = t->tid, .frame = t->frame_text),
+				    "%s%s", what,
 				    t->kind == AC_WAIT_IO
 				    ? " (io-stalled has its file, fd and request)" : "");
 	else
-		ac_finding_evidence(f, "leaf", n->type != AC_NODE_THREAD, n->address, 0, NULL, "%s",
+		ac_finding_evidence(f, "leaf",
+				    ac_evidence_at(.has_address = n->type != AC_NODE_THREAD, .address = n->address),
+				    "%s",
 				    n->label);
 }
 

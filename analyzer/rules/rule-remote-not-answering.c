@@ -47,10 +47,11 @@ static void coroutine_evidence(struct ac_finding *f, const char *what,
 {
 	char where[256];
 	if (co->running)
-		ac_finding_evidence(f, what, true, co->address, co->current_in_tid, NULL,
+		ac_finding_evidence(f, what,
+				    ac_evidence_at(AC_ADDRESS(co->address), .tid = co->current_in_tid),
 				    "entry=%s running", co->entry_name ? co->entry_name : "?");
 	else
-		ac_finding_evidence(f, what, true, co->address, 0, NULL,
+		ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(co->address)),
 				    "entry=%s suspended in %s",
 				    co->entry_name ? co->entry_name : "?",
 				    parked_in(co, where, sizeof(where)));
@@ -119,24 +120,25 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 			return;
 		}
 		char what[64];
-		ac_finding_evidence(f, "NBD server", c->server_field != 0, c->server_field, 0, NULL,
+		ac_finding_evidence(f, "NBD server",
+				    ac_evidence_at(.has_address = c->server_field != 0, .address = c->server_field),
 				    "%s (export \"%s\", socket fd %d)", server,
 				    c->export_name ? c->export_name : "?", c->fd);
 		if (c->has_state) {
 			snprintf(what, sizeof(what), "%s.state", c->state_type);
-			ac_finding_evidence(f, what, true, c->state_address, 0, NULL,
+			ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(c->state_address)),
 					    "%s (%" PRId64 ")", c->state_name ? c->state_name : "?",
 					    c->state);
 		}
 		if (c->has_in_flight) {
 			snprintf(what, sizeof(what), "%s.in_flight", c->state_type);
-			ac_finding_evidence(f, what, true, c->state_address, 0, NULL,
+			ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(c->state_address)),
 					    "%" PRId64, c->in_flight);
 		}
 		for (size_t r = 0; r < c->n_requests; r++) {
 			const struct ac_nbd_request *req = &c->requests[r];
 			snprintf(what, sizeof(what), "requests[%zu]", req->index);
-			ac_finding_evidence(f, what, true, req->address, 0, NULL,
+			ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(req->address)),
 					    "offset %" PRIu64 ", coroutine 0x%" PRIx64 "%s", req->offset,
 					    req->coroutine,
 					    !req->has_receiving ? ""
@@ -149,14 +151,16 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 				coroutine_evidence(f, "waiting coroutine", co);
 		}
 		if (c->receive_holder)
-			ac_finding_evidence(f, "receive_mutex.holder", true, c->state_address, 0, NULL,
+			ac_finding_evidence(f, "receive_mutex.holder",
+					    ac_evidence_at(AC_ADDRESS(c->state_address)),
 					    "coroutine 0x%" PRIx64 " reads the next reply header",
 					    c->receive_holder);
 		/* The other requests' coroutines queue on the CoMutex it holds. */
 		for (size_t l = 0; c->receive_holder && l < a->co_locks.n; l++) {
 			const struct ac_co_lock *lock = &a->co_locks.items[l];
 			if (lock->holder == c->receive_holder && lock->n_waiters)
-				ac_finding_evidence(f, "CoMutex waiters", true, lock->address, 0, NULL,
+				ac_finding_evidence(f, "CoMutex waiters",
+						    ac_evidence_at(AC_ADDRESS(lock->address)),
 						    "%zu coroutine%s wait for %s, held by coroutine 0x%"
 						    PRIx64, lock->n_waiters,
 						    lock->n_waiters == 1 ? "" : "s", lock->name,
@@ -166,7 +170,7 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 								   : NULL;
 		if (conn)
 			coroutine_evidence(f, "connection_co", conn);
-		ac_finding_evidence(f, "next step", false, 0, 0, NULL,
+		ac_finding_evidence(f, "next step", ac_evidence_at(),
 				    "check the NBD server at %s: is it running, stopped (SIGSTOP, "
 				    "gdb), or its storage stalled? Two cores seconds apart tell "
 				    "stalled from slow", server);
