@@ -133,16 +133,15 @@ struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret
 			err = ac_error_create(AC_ERR_BAD_DATA, "jobs: %s", walk.problem);
 			break;
 		}
-		struct ac_job *grown = realloc(list.items, (list.n + 1) * sizeof(*grown));
-		if (!grown) {
+		struct ac_job *slot = ac_array_slot(list.items, list.n);
+		if (!slot) {
 			err = &ac_error_no_memory;
 			break;
 		}
-		list.items = grown;
-		err = decode_job(prog, &job, &list.items[list.n]);
+		err = decode_job(prog, &job, slot);
 		if (err) {
-			free(list.items[list.n].id);
-			free(list.items[list.n].op_coroutines);
+			free(slot->id);
+			free(slot->op_coroutines);
 			break;
 		}
 		list.n++;
