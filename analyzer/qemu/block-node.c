@@ -125,6 +125,15 @@ static struct ac_error *decode_node(struct ac_program *prog, const struct ac_obj
 		node->name = strdup(node->node_name);
 	else
 		node->name = member_string(prog, bs, "filename");
+	/* 2.x: unnamed nodes, an NBD node's filename empty; 2.1's device name. */
+	if (node->name && !node->name[0]) {
+		free(node->name);
+		node->name = member_string(prog, bs, "device_name");
+		if (node->name && !node->name[0]) {
+			free(node->name);
+			node->name = NULL;
+		}
+	}
 	if (!node->name && asprintf(&node->name, "node@0x%" PRIx64, bs->address) < 0)
 		return &ac_error_no_memory;
 	struct ac_object drv;

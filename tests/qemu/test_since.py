@@ -233,10 +233,14 @@ class Since(TempDirTestCase):
         img = rq.exe("qemu-img")
         requests = [e for e in f["evidence"] if e["what"] == "BdrvTrackedRequest"]
         self.assertEqual(len(requests), s["stalled"])
-        # BdrvTrackedRequest.type (READ, WRITE...) is 2.12's; before, a request.
+        # BdrvTrackedRequest.type (READ, WRITE...) is 2.12's; before, a
+        # request (or, named from 2.x's is_write, a read).
         typed = rq.gdb_try(img, b, f"((BdrvTrackedRequest *){requests[0]['address']})->type")
         self.assertRegex(f["summary"], r"^no progress in \d+\.\d s on %s of \d+ bytes at offset \d+ on node "
-                         % ("READ" if typed else "request"))
+                         % ("READ" if typed else r"(request|read \(is_write false\))"))
+        if not typed:   # gdb: a read all the same
+            self.assertEqual(rq.gdb_print(img, b, f"((BdrvTrackedRequest *){requests[0]['address']})->is_write"),
+                             "false")
         for e in requests:
             offset = e["value"].split(" at offset ")[1].split()[0]
             for core in (a, b):   # the same request, in both cores, says gdb
