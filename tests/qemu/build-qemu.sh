@@ -6,8 +6,9 @@
 #   tests/qemu/build-qemu.sh VERSION [CACHE]   VERSION: 2.1, 2.8, 5.2, 7.2 or 10.0
 #
 # Prints the build directory (holding qemu-img, qemu-io and, from 5.2 on,
-# storage-daemon/qemu-storage-daemon, and for 7.2 qemu-system-x86_64 with
-# TCG and no default devices) on stdout; progress goes to stderr.
+# storage-daemon/qemu-storage-daemon, for 2.x qemu-nbd, and for 7.2
+# qemu-system-x86_64 with TCG and no default devices) on stdout; progress
+# goes to stderr.
 # 2.1 (2.1.2) and 2.8 (2.8.0) come from upstream's release tarballs in
 # ../shared/qemu-src beside the repository (checked against its
 # SHA256SUMS), built with Debian 11's Python 2.7, unpacked, not installed.
