@@ -34,6 +34,9 @@ struct ac_block_node {
 	bool has_in_flight, has_write_gen, has_quiesce_counter;
 	uint64_t in_flight;
 	uint64_t write_gen;      /* bumped by every completed write */
+	/* 2.1, before write_gen: the highest sector written (grows as a copy does). */
+	bool has_wr_highest_sector;
+	uint64_t wr_highest_sector;
 	uint64_t quiesce_counter; /* drained sections begun and not ended */
 	struct ac_tracked_request *requests;
 	size_t n_requests;

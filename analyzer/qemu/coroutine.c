@@ -492,7 +492,15 @@ static void collect_nbd(struct ac_program *prog, struct seed_list *seeds)
 	}
 	for (size_t i = 0; i < clients.n; i++) {
 		const struct ac_nbd_client *c = &clients.items[i];
-		for (size_t r = 0; r < c->n_requests; r++)
+		bool handles = c->slots && !strcmp(c->slots, "recv_coroutine");   /* 2.x */
+		for (size_t r = 0; r < c->n_requests && handles; r++) {
+			char *source;
+			if (asprintf(&source, "waiting on NBD reply, recv_coroutine[%zu] of %s 0x%" PRIx64,
+				     c->requests[r].index, c->state_type, c->state_address) < 0)
+				source = NULL;
+			seed_add_text(seeds, c->requests[r].coroutine, source);
+		}
+		for (size_t r = 0; r < c->n_requests && !handles; r++)
 			seed_add(seeds, c->requests[r].coroutine,
 				 "waiting on NBD reply, NBDClientRequest 0x%" PRIx64,
 				 c->requests[r].address);

@@ -18,6 +18,7 @@
 #include "coroutine.h"
 #include "co-lock.h"
 #include "qemu-event.h"
+#include "bdrv-states.h"
 #include "nbd-client.h"
 #include "block-node.h"
 #include "posix-aio.h"

@@ -241,13 +241,14 @@ static void add_connections(struct ac_program *prog, struct ac_waits *w,
 {
 	for (size_t i = 0; i < a->nbd.n; i++) {
 		const struct ac_nbd_client *c = &a->nbd.items[i];
+		char label[96];
 		char in_flight[40] = "";
 		if (c->has_in_flight)
 			snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRId64, c->in_flight);
 		long conn = add_node(w, AC_NODE_CONNECTION, c->state_address, "connection",
-				     format("NBD connection of node \"%s\" (%s, fd %d, %zu "
+				     format("NBD connection of %s (%s, fd %d, %zu "
 					    "request%s waiting for replies%s)",
-					    c->node_name ? c->node_name : "?",
+					    ac_nbd_client_label(c, label, sizeof(label)),
 					    c->state_name ? c->state_name : "state ?",
 					    c->fd, c->n_requests,
 					    c->n_requests == 1 ? "" : "s", in_flight));

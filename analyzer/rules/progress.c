@@ -279,6 +279,13 @@ static struct ac_error *compare_counters(const struct ac_block_graph *eg,
 			err = add_counts(p, what, e->write_gen, l->write_gen,
 					 l->write_gen != e->write_gen);
 		}
+		/* 2.1 has no write_gen: a copy's writes raise the high-water mark. */
+		if (!err && e->has_wr_highest_sector && l->has_wr_highest_sector &&
+		    (e->wr_highest_sector || l->wr_highest_sector)) {
+			snprintf(what, sizeof(what), "node %s wr_highest_sector", e->label);
+			err = add_counts(p, what, e->wr_highest_sector, l->wr_highest_sector,
+					 l->wr_highest_sector != e->wr_highest_sector);
+		}
 		if (!err && e->has_in_flight && l->has_in_flight && (e->in_flight || l->in_flight)) {
 			snprintf(what, sizeof(what), "node %s in_flight", e->label);
 			err = add_counts(p, what, e->in_flight, l->in_flight, false);

@@ -23,7 +23,8 @@ static const char *parked_in(const struct ac_coroutine *co, char *buf, size_t si
 		const char *name = co->bt->frames[i].function;
 		/* Skip the switch and channel machinery: show which NBD step waits. */
 		if (!name || !strncmp(name, "qemu_coroutine_", 15) || !strncmp(name, "qemu_co_", 8) ||
-		    !strncmp(name, "qio_channel_", 12) || strstr(name, "sigjmp"))
+		    !strncmp(name, "qio_channel_", 12) || strstr(name, "sigjmp") ||
+		    !strcmp(name, "coroutine_swap"))   /* 2.1's switch */
 			continue;
 		int n = snprintf(buf + len, size - len, "%s%s", shown ? " <- " : "", name);
 		if (n < 0 || (size_t)n >= size - len)
@@ -57,6 +58,21 @@ static void coroutine_evidence(struct ac_finding *f, const char *what,
 				    parked_in(co, where, sizeof(where)));
 }
 
+/* 2.x's recv_coroutine[i]: the coroutine, and its tracked request if found. */
+static void slot_2x_evidence(struct ac_finding *f, const char *what,
+			     const struct ac_nbd_request *req)
+{
+	if (req->has_offset)
+		ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(req->address)),
+				    "coroutine 0x%" PRIx64 ", its request at offset %" PRIu64
+				    ", %" PRIu64 " bytes (the node's tracked request)",
+				    req->coroutine, req->offset, req->bytes);
+	else
+		ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(req->address)),
+				    "coroutine 0x%" PRIx64 " (no tracked request on the node)",
+				    req->coroutine);
+}
+
 static size_t count_waiting(const struct ac_nbd_client *c, const struct ac_coroutine_list *cos)
 {
 	size_t waiting = 0;
@@ -71,9 +87,10 @@ static struct ac_finding *add_finding(struct ac_findings *findings,
 				      const struct ac_nbd_client *c, const char *server,
 				      size_t waiting)
 {
+	char label[96];
 	return ac_findings_add(findings, "remote-not-answering", AC_CONFIDENCE_MEDIUM,
-		"NBD server %s has not replied to node \"%s\": %zu request%s in flight, %zu coroutine%s parked waiting for replies; a single core cannot tell stalled from slow",
-		server, c->node_name ? c->node_name : "?", c->n_requests,
+		"NBD server %s has not replied to %s: %zu request%s in flight, %zu coroutine%s parked waiting for replies; a single core cannot tell stalled from slow",
+		server, ac_nbd_client_label(c, label, sizeof(label)), c->n_requests,
 		c->n_requests == 1 ? "" : "s", waiting, waiting == 1 ? "" : "s");
 }
 
@@ -82,10 +99,11 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 {
 	for (size_t i = 0; i < a->nbd.n; i++) {
 		const struct ac_nbd_client *c = &a->nbd.items[i];
+		char label[96];
 		const char *server = c->server ? c->server : "(address unknown)";
 		if (!c->n_requests) {
-			ac_findings_checked(findings, "remote-not-answering: NBD node \"%s\" (%s): no request in flight",
-					    c->node_name ? c->node_name : "?", server);
+			ac_findings_checked(findings, "remote-not-answering: NBD %s (%s): no request in flight",
+					    ac_nbd_client_label(c, label, sizeof(label)), server);
 			continue;
 		}
 		/* The requests' coroutines, unwound to where they wait. */
@@ -107,8 +125,8 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 			continue;
 		}
 		size_t waiting = count_waiting(c, &cos);
-		ac_findings_checked(findings, "remote-not-answering: NBD node \"%s\" (%s): %zu request%s in flight, %zu waiting for replies",
-				    c->node_name ? c->node_name : "?", server, c->n_requests,
+		ac_findings_checked(findings, "remote-not-answering: NBD %s (%s): %zu request%s in flight, %zu waiting for replies",
+				    ac_nbd_client_label(c, label, sizeof(label)), server, c->n_requests,
 				    c->n_requests == 1 ? "" : "s", waiting);
 		if (!waiting) {
 			ac_coroutine_list_deinit(&cos);
@@ -137,13 +155,17 @@ void ac_rule_remote_not_answering(struct ac_program *prog, const struct ac_analy
 		}
 		for (size_t r = 0; r < c->n_requests; r++) {
 			const struct ac_nbd_request *req = &c->requests[r];
-			snprintf(what, sizeof(what), "requests[%zu]", req->index);
-			ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(req->address)),
-					    "offset %" PRIu64 ", coroutine 0x%" PRIx64 "%s", req->offset,
-					    req->coroutine,
-					    !req->has_receiving ? ""
-					    : req->receiving ? ", receiving (parked until its reply)"
-					    : ", not receiving (sending, or reading the reply header)");
+			snprintf(what, sizeof(what), "%s[%zu]", c->slots ? c->slots : "requests",
+				 req->index);
+			if (c->slots && !strcmp(c->slots, "recv_coroutine"))   /* 2.x: a handle's coroutine */
+				slot_2x_evidence(f, what, req);
+			else
+				ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(req->address)),
+						    "offset %" PRIu64 ", coroutine 0x%" PRIx64 "%s",
+						    req->offset, req->coroutine,
+						    !req->has_receiving ? ""
+						    : req->receiving ? ", receiving (parked until its reply)"
+						    : ", not receiving (sending, or reading the reply header)");
 		}
 		for (size_t r = 0; r < c->n_requests; r++) {
 			const struct ac_coroutine *co = find_co(&cos, c->requests[r].coroutine);

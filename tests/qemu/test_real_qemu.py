@@ -621,10 +621,10 @@ class RealQemu(TempDirTestCase):
         pools = {p["address"]: p for p in view_json("thread-pool", core)["pools"]}
         self.assertEqual(pools[pool]["ctx"], io[0]["address"])
 
-    def lost_notify_script(self):
+    def lost_notify_script(self, tool="qemu-io"):
         """Where aio_notify() is inlined into qemu_bh_schedule() (2.x at
         -O2) gdb cannot return from it: the script for those builds."""
-        res = run(["gdb", "-batch", "-nx", "-q", exe("qemu-io"),
+        res = run(["gdb", "-batch", "-nx", "-q", exe(tool),
                    "-ex", "disassemble qemu_bh_schedule"])
         self.assertIn("End of assembler dump", res.stdout, res.stderr)
         if "<aio_notify>" in res.stdout:
