@@ -256,22 +256,47 @@ static bool current_variable(struct ac_program *prog, struct ac_tls_variable *re
 	return found;
 }
 
-/* The listed coroutine whose stack holds sp, or NULL. */
-static const struct ac_coroutine *stack_owner(struct ac_program *prog,
-					      const struct ac_coroutine_list *list, uint64_t sp)
+/* Each listed coroutine's stack, read once for all threads (size 0: none). */
+struct stack_cache {
+	struct ac_coroutine_stack *stacks;
+	size_t n;
+};
+
+static const struct ac_coroutine_stack *cached_stack(struct ac_program *prog,
+						     struct stack_cache *cache,
+						     const struct ac_coroutine_list *list,
+						     size_t i)
+{
+	if (i >= cache->n) {
+		struct ac_coroutine_stack *grown = realloc(cache->stacks,
+							   list->n * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		for (size_t j = cache->n; j < list->n; j++) {
+			struct ac_error *err = ac_coroutine_stack_of(prog, list->items[j].address,
+								     &grown[j]);
+			/* An unreadable coroutine is noted where it is decoded. */
+			if (err) {
+				ac_error_destroy(err);
+				grown[j] = (struct ac_coroutine_stack){ 0, 0 };
+			}
+		}
+		cache->stacks = grown;
+		cache->n = list->n;
+	}
+	return cache->stacks[i].size ? &cache->stacks[i] : NULL;
+}
+
+/* Index of the listed coroutine whose stack holds sp, or -1. */
+static long stack_owner(struct ac_program *prog, struct stack_cache *cache,
+			const struct ac_coroutine_list *list, uint64_t sp)
 {
 	for (size_t i = 0; i < list->n; i++) {
-		struct ac_coroutine_stack stack;
-		struct ac_error *err = ac_coroutine_stack_of(prog, list->items[i].address, &stack);
-		/* An unreadable coroutine is noted where it is decoded. */
-		if (err) {
-			ac_error_destroy(err);
-			continue;
-		}
-		if (ac_coroutine_stack_contains(&stack, sp))
-			return &list->items[i];
+		const struct ac_coroutine_stack *stack = cached_stack(prog, cache, list, i);
+		if (stack && ac_coroutine_stack_contains(stack, sp))
+			return (long)i;
 	}
-	return NULL;
+	return -1;
 }
 
 /*
@@ -279,14 +304,14 @@ static const struct ac_coroutine *stack_owner(struct ac_program *prog,
  * no thread pointer): the coroutine whose stack holds its sp, else the one
  * its coroutine_trampoline frame names.
  */
-static void current_by_stack(struct ac_program *prog, struct ac_coroutine_list *list,
-			     size_t index)
+static void current_by_stack(struct ac_program *prog, struct stack_cache *cache,
+			     struct ac_coroutine_list *list, size_t index)
 {
 	const struct ac_thread *t = ac_target_thread(prog->target, index);
 	uint64_t sp = ac_registers_sp(ac_target_arch(prog->target), t);
-	const struct ac_coroutine *owner = stack_owner(prog, list, sp);
-	if (owner) {
-		mark_current(list, owner->address, t->tid);
+	long owner = stack_owner(prog, cache, list, sp);
+	if (owner >= 0) {
+		mark_current(list, list->items[owner].address, t->tid);
 		return;
 	}
 	uint64_t address;
@@ -299,32 +324,36 @@ static void current_by_stack(struct ac_program *prog, struct ac_coroutine_list *
 	if (!address)
 		return;
 	mark_current(list, address, t->tid);
-	struct ac_coroutine_stack stack;
-	err = ac_coroutine_stack_of(prog, address, &stack);
-	if (!err && !ac_coroutine_stack_contains(&stack, sp))
+	owner = stack_owner(prog, cache, list, sp);
+	if (owner < 0 || list->items[owner].address != address)
 		ac_program_note(prog, "thread %d: coroutine_trampoline names coroutine 0x%" PRIx64
 				", but sp 0x%" PRIx64 " is not on its stack", t->tid, address, sp);
-	ac_error_destroy(err);
 }
 
 /* `current` against the stack: a disagreement is worth a note, not more. */
-static void check_current(struct ac_program *prog, const struct ac_coroutine_list *list,
-			  const struct ac_thread *t, uint64_t current, const char *var_name)
+static void check_current(struct ac_program *prog, struct stack_cache *cache,
+			  const struct ac_coroutine_list *list, const struct ac_thread *t,
+			  uint64_t current, const char *var_name)
 {
 	uint64_t sp = ac_registers_sp(ac_target_arch(prog->target), t);
-	const struct ac_coroutine *owner = stack_owner(prog, list, sp);
-	if (owner && owner->address != current) {
+	long owner = stack_owner(prog, cache, list, sp);
+	if (owner >= 0 && list->items[owner].address != current) {
 		ac_program_note(prog, "thread %d: sp 0x%" PRIx64 " is on coroutine 0x%" PRIx64
-				"'s stack, but %s is 0x%" PRIx64, t->tid, sp, owner->address,
-				var_name, current);
+				"'s stack, but %s is 0x%" PRIx64, t->tid, sp,
+				list->items[owner].address, var_name, current);
 		return;
 	}
-	struct ac_coroutine_stack stack;
-	if (owner || !current || ac_coroutine_stack_of(prog, current, &stack))
-		return;   /* an unreadable current is noted where it is decoded */
-	ac_program_note(prog, "thread %d: %s is coroutine 0x%" PRIx64 ", but sp 0x%" PRIx64
-			" is not on its stack [0x%" PRIx64 ", +%" PRIu64 ")", t->tid, var_name,
-			current, sp, stack.base, stack.size);
+	if (owner >= 0 || !current)
+		return;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ac_coroutine_stack *stack;
+		if (list->items[i].address != current ||
+		    !(stack = cached_stack(prog, cache, list, i)))
+			continue;   /* an unreadable current is noted where it is decoded */
+		ac_program_note(prog, "thread %d: %s is coroutine 0x%" PRIx64 ", but sp 0x%"
+				PRIx64 " is not on its stack [0x%" PRIx64 ", +%" PRIu64 ")",
+				t->tid, var_name, current, sp, stack->base, stack->size);
+	}
 }
 
 struct ac_error *ac_coroutines_decode(struct ac_program *prog,
@@ -361,13 +390,15 @@ struct ac_error *ac_coroutines_decode(struct ac_program *prog,
 			mark_current(&list, currents[i], t->tid);
 	}
 	/* After every `current` is listed, so that each can be checked. */
+	struct stack_cache cache = { 0 };
 	for (size_t i = 0; i < n_threads; i++) {
 		if (known[i])
-			check_current(prog, &list, ac_target_thread(prog->target, i),
+			check_current(prog, &cache, &list, ac_target_thread(prog->target, i),
 				      currents[i], var.name);
 		else
-			current_by_stack(prog, &list, i);
+			current_by_stack(prog, &cache, &list, i);
 	}
+	free(cache.stacks);
 	free(currents);
 	free(known);
 	/* qemu-user cores, for one, carry no NT_ARM_TLS. */
