@@ -368,12 +368,15 @@ class RealQemu(TempDirTestCase):
             self.assertEqual(events["rcu_call_ready_event"]["value"], int(ready))
 
     def test_current_coroutine_from_the_stack(self):
-        """qemu-img convert captured by gdb inside a request's coroutine
-        (its first thread_pool_submit_aio): aiocore names the coroutine the
-        main thread runs, by its stack pointer where the current coroutine
-        is pthread-specific data (2.1) and checked against `current`
-        elsewhere, as gdb's coroutine_trampoline frame names it; gdb's sp
-        is inside that coroutine's stack."""
+        """qemu-img convert stopped by gdb inside a request's coroutine, at
+        its first thread_pool_submit_aio() (submit.core: the request does
+        not exist yet) and on its return (submitted.core: the request
+        names the coroutine): aiocore names the coroutine the main thread
+        runs as gdb's coroutine_trampoline frame does, and gdb's sp is
+        inside that coroutine's stack.  On 2.1 (pthread-specific current)
+        the first is found from the trampoline frame, the second by its
+        stack holding the thread's sp; elsewhere `current` names both and
+        the stack agrees (no note)."""
         log = self.path("gdb.log")
         with open(log, "w") as out:
             subprocess.run(["gdb", "-batch", "-nx", "-q", "-x",
@@ -384,36 +387,43 @@ class RealQemu(TempDirTestCase):
                            cwd=self.tmp, timeout=300)
         with open(log) as f:
             text = f.read()
-        core = self.path("in-coroutine.core")
-        self.assertTrue(os.path.exists(core), text)
-        sp = int(re.search(r"^oracle-sp (0x[0-9a-f]+)$", text, re.M).group(1), 16)
         tid = int(re.search(r"\(process (\d+)\) killed", text).group(1))
-        # gdb's coroutine_trampoline locals: co, else self (base is first).
-        found = dict(re.findall(r"^(co|self) = (0x[0-9a-f]+)", text, re.M))
-        self.assertTrue(found, text)
-        gdb_co = int(found.get("co", found.get("self")), 16)
-
-        res = aiocore("coroutines", "--json", core)
-        self.assertEqual(res.returncode, 0, res.stderr)
-        doc = json.loads(res.stdout)
-        self.assertEqual(doc["notes"], [])
-        current = [c for c in doc["coroutines"] if c["current_in_tid"] == tid]
-        self.assertEqual(len(current), 1, doc)
-        co = current[0]
-        self.assertEqual(int(co["address"], 16), gdb_co)
-        self.assertEqual(co["state"], "running")
-        self.assertIn(f"current in thread {tid}", co["source"])
         img = exe("qemu-img")
-        self.assertRegex(gdb_print(img, core, f"((Coroutine *){co['address']})->entry"),
-                         rf"<{co['entry_name']}>$")
-        base = int(gdb_print(img, core, f"/x ((CoroutineUContext *){co['address']})->stack"), 16)
-        # 2.8 on record stack_size; before, qemu_coroutine_new's 1 << 20.
-        size = gdb_try(img, core, f"((CoroutineUContext *){co['address']})->stack_size")
-        size = 1 << 20 if size is None else int(size)
-        self.assertTrue(base <= sp < base + size, (hex(base), size, hex(sp)))
-        text = aiocore("coroutines", core).stdout
-        self.assertIn(f"Coroutine {co['address']}  entry {co['entry_name']} ", text)
-        self.assertIn(f"running (current in thread {tid})", text)
+        parts = re.split(r"^oracle (\S+) sp (0x[0-9a-f]+)$", text, flags=re.M)
+        oracle = {parts[i]: (int(parts[i + 1], 16), parts[i + 2])
+                  for i in range(1, len(parts) - 2, 3)}
+        self.assertEqual(sorted(oracle), ["submit.core", "submitted.core"], text)
+        for name, (sp, locals_text) in oracle.items():
+            with self.subTest(core=name):
+                core = self.path(name)
+                # gdb's coroutine_trampoline locals: co, else self (base first).
+                found = dict(re.findall(r"^(co|self) = (0x[0-9a-f]+)", locals_text, re.M))
+                self.assertTrue(found, locals_text)
+                gdb_co = int(found.get("co", found.get("self")), 16)
+
+                res = aiocore("coroutines", "--json", core)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                doc = json.loads(res.stdout)
+                self.assertEqual(doc["notes"], [])
+                current = [c for c in doc["coroutines"] if c["current_in_tid"] == tid]
+                self.assertEqual(len(current), 1, doc)
+                co = current[0]
+                self.assertEqual(int(co["address"], 16), gdb_co)
+                self.assertEqual(co["state"], "running")
+                self.assertIn(f"current in thread {tid}", co["source"])
+                if name == "submitted.core":
+                    self.assertIn("waiting on ThreadPoolElement", co["source"])
+                self.assertRegex(gdb_print(img, core, f"((Coroutine *){co['address']})->entry"),
+                                 rf"<{co['entry_name']}>$")
+                base = int(gdb_print(img, core,
+                                     f"/x ((CoroutineUContext *){co['address']})->stack"), 16)
+                # 2.8 on record stack_size; before, qemu_coroutine_new's 1 << 20.
+                size = gdb_try(img, core, f"((CoroutineUContext *){co['address']})->stack_size")
+                size = 1 << 20 if size is None else int(size)
+                self.assertTrue(base <= sp < base + size, (hex(base), size, hex(sp)))
+                view = aiocore("coroutines", core).stdout
+                self.assertIn(f"Coroutine {co['address']}  entry {co['entry_name']} ", view)
+                self.assertIn(f"running (current in thread {tid})", view)
 
     def storage_daemon(self, sock):
         return [exe("storage-daemon/qemu-storage-daemon"),
