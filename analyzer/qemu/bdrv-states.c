@@ -141,6 +141,7 @@ struct ac_error *ac_bdrv_states_find(struct ac_program *prog, struct ac_bdrv_sta
 		add_children(prog, &s, 0);
 	if (err) {
 		ac_bdrv_states_deinit(&s);
+		*ret = s;	/* empty: a caller may deinit it either way */
 		return err;
 	}
 	*ret = s;

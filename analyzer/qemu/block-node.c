@@ -226,7 +226,7 @@ static struct ac_error *list_first(struct ac_program *prog, const char *variable
 
 static struct ac_error *decode_nodes(struct ac_program *prog, struct ac_block_graph *g)
 {
-	struct ac_bdrv_states states;
+	struct ac_bdrv_states states = { 0 };
 	struct ac_error *err = ac_bdrv_states_find(prog, &states);
 	g->has_nodes = !err && states.present;
 	for (size_t i = 0; !err && i < states.n; i++) {

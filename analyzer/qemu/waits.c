@@ -107,8 +107,23 @@ static long block_node(struct ac_waits *w, const struct ac_block_node *b)
 	return at;
 }
 
+/*
+ * Whether a worker's request names a node of the block graph.  A running
+ * worker's stack is read mid-write: its request's bs may be stale, and a
+ * node the graph does not hold is not worth a leaf of garbage.
+ */
+static bool known_node(const struct ac_analysis *a, uint64_t address)
+{
+	if (!a->blocks.has_nodes)
+		return true;    /* nothing to check against */
+	for (size_t k = 0; k < a->blocks.n_nodes; k++)
+		if (a->blocks.nodes[k].address == address)
+			return true;
+	return false;
+}
+
 /* Locks and I/O: thread -> mutex -> owner thread, thread -> block node. */
-static void add_thread_edges(struct ac_waits *w)
+static void add_thread_edges(struct ac_waits *w, const struct ac_analysis *a)
 {
 	for (size_t i = 0; i < w->threads.n; i++) {
 		const struct ac_thread_wait *t = &w->threads.items[i];
@@ -122,7 +137,8 @@ static void add_thread_edges(struct ac_waits *w)
 				if (w->threads.items[o].tid == t->owner_tid)
 					add_edge(w, lock, (long)o, "held by");
 		}
-		if (t->aio.node.address && (t->kind == AC_WAIT_IO || t->kind == AC_WAIT_NONE))
+		if (t->aio.node.address && (t->kind == AC_WAIT_IO || t->kind == AC_WAIT_NONE) &&
+		    known_node(a, t->aio.node.address))
 			add_edge(w, (long)i, block_node(w, &t->aio.node),
 				 t->kind == AC_WAIT_IO ? "in I/O on" : "runs a request on");
 	}
@@ -351,7 +367,7 @@ struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysi
 	if (err)
 		return err;
 	add_threads(prog, &w);
-	add_thread_edges(&w);
+	add_thread_edges(&w, a);
 	add_requests(&w, a);
 	add_jobs(&w, a);
 	add_drains(&w, a);

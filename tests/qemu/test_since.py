@@ -56,6 +56,15 @@ def comparison(d, what):
     return next(c for c in d["since"]["comparisons"] if c["what"] == what)
 
 
+def written(pid):
+    """Bytes pid has written so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            return int(re.search(r"^wchar: (\d+)", f.read(), re.M).group(1))
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
 class Since(TempDirTestCase):
     wait_for = rq.RealQemu.wait_for
     def setUp(self):
@@ -209,14 +218,24 @@ class Since(TempDirTestCase):
         self.assertEqual(s["job_progress"], int(c["later"].split("/")[0]) - int(c["earlier"].split("/")[0]))
 
     def test_convert_from_stopped_nbd_server_makes_no_progress(self):
-        sock = self.path("nbd.sock")
-        # qemu-storage-daemon, or 2.x's qemu-nbd: test_hangs' server.
-        qsd, source, _ = test_hangs.Hangs.nbd_server(self, self.data, sock)
-        convert = self.start([rq.exe("qemu-img"), "convert", "-f", "raw", "-O", "qcow2",
-                              source, self.path("dst.qcow2")])
-        time.sleep(0.5)
-        os.kill(qsd.pid, signal.SIGSTOP)   # the server stops answering mid-copy
-        self.assertIsNone(convert.poll(), "convert finished before the server stopped")
+        for attempt in range(3):
+            sock = self.path(f"nbd{attempt}.sock")
+            # qemu-storage-daemon, or 2.x's qemu-nbd: test_hangs' server.
+            qsd, source, _ = test_hangs.Hangs.nbd_server(self, self.data, sock)
+            convert = self.start([rq.exe("qemu-img"), "convert", "-f", "raw", "-O", "qcow2",
+                                  source, self.path(f"dst{attempt}.qcow2")])
+            # Mid-copy: once convert has written 8 MiB (2.1 copies 512 MiB
+            # in about half a second, so a fixed sleep could miss it).
+            deadline = time.monotonic() + 30
+            while convert.poll() is None and time.monotonic() < deadline:
+                if written(convert.pid) >= 8 << 20:
+                    break
+                time.sleep(0.002)
+            os.kill(qsd.pid, signal.SIGSTOP)   # the server stops answering mid-copy
+            time.sleep(0.2)
+            if convert.poll() is None:
+                break
+        self.assertIsNone(convert.poll(), "convert always finished before the server stopped")
         a = rq.gcore(convert.pid, self.path("a.core"))
         time.sleep(GAP)
         b = rq.gcore(convert.pid, self.path("b.core"))
