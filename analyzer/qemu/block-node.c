@@ -99,6 +99,11 @@ static struct ac_error *decode_requests(struct ac_program *prog,
 			if (!terr)
 				r.type_name = ac_object_enum_name(prog, &type, (int64_t)v);
 			ac_error_destroy(terr);
+			/* 2.1 has no enumerator to name: say what is_write says. */
+			terr = r.type_name ? NULL : ac_object_member_uint(prog, &req, "is_write", &v);
+			if (!r.type_name && !terr)
+				r.type_name = v ? "write (is_write true)" : "read (is_write false)";
+			ac_error_destroy(terr);
 		}
 		if (err)
 			break;
@@ -212,27 +217,86 @@ static struct ac_error *list_first(struct ac_program *prog, const char *variable
 	return NULL;
 }
 
-static struct ac_error *decode_nodes(struct ac_program *prog, struct ac_block_graph *g)
+static bool have_node(const struct ac_block_graph *g, uint64_t address)
+{
+	for (size_t i = 0; i < g->n_nodes; i++)
+		if (g->nodes[i].address == address)
+			return true;
+	return false;
+}
+
+static struct ac_error *add_node(struct ac_program *prog, struct ac_block_graph *g,
+				 const struct ac_object *bs)
+{
+	if (g->n_nodes >= MAX_NODES)
+		return ac_error_create(AC_ERR_BAD_DATA, "more than %d block nodes", MAX_NODES);
+	struct ac_block_node *grown = realloc(g->nodes, (g->n_nodes + 1) * sizeof(*grown));
+	if (!grown)
+		return &ac_error_no_memory;
+	g->nodes = grown;
+	struct ac_block_node *node = &g->nodes[g->n_nodes++];
+	*node = (struct ac_block_node){ 0 };
+	return decode_node(prog, bs, node);
+}
+
+/* The nodes on a QTAILQ variable linked through link, not yet in g. */
+static struct ac_error *walk_nodes(struct ac_program *prog, struct ac_block_graph *g,
+				   const char *variable, const char *link, bool *present)
 {
 	struct ac_object bs;
-	struct ac_error *err = list_first(prog, "all_bdrv_states", BDS_HINT, &bs, &g->has_nodes);
+	struct ac_error *err = list_first(prog, variable, BDS_HINT, &bs, present);
 	struct ac_walk walk;
 	ac_walk_init(&walk, MAX_NODES);
-	while (!err && g->has_nodes && bs.address) {
+	while (!err && *present && bs.address) {
 		if (!ac_walk_step(&walk, bs.address))
-			return ac_error_create(AC_ERR_BAD_DATA, "all_bdrv_states: %s", walk.problem);
-		struct ac_block_node *grown = realloc(g->nodes, (g->n_nodes + 1) * sizeof(*grown));
-		if (!grown)
-			return &ac_error_no_memory;
-		g->nodes = grown;
-		struct ac_block_node *node = &g->nodes[g->n_nodes++];
-		*node = (struct ac_block_node){ 0 };
-		err = decode_node(prog, &bs, node);
+			return ac_error_create(AC_ERR_BAD_DATA, "%s: %s", variable, walk.problem);
+		if (!have_node(g, bs.address))
+			err = add_node(prog, g, &bs);
 		uint64_t next = 0;
 		if (!err)
-			err = ac_object_member_uint(prog, &bs, "bs_list.tqe_next", &next);
+			err = ac_object_member_uint(prog, &bs, link, &next);
 		bs.address = next;
 	}
+	return err;
+}
+
+/*
+ * Before 2.6 no list holds every node: bdrv_states has the named devices
+ * and graph_bdrv_states the named nodes; their protocol and backing nodes
+ * hang off file and backing_hd.
+ */
+static struct ac_error *decode_nodes_2x(struct ac_program *prog, struct ac_block_graph *g)
+{
+	bool devices, named;
+	struct ac_error *err = walk_nodes(prog, g, "bdrv_states", "device_list.tqe_next",
+					  &devices);
+	if (!err)
+		err = walk_nodes(prog, g, "graph_bdrv_states", "node_list.tqe_next", &named);
+	g->has_nodes = !err && (devices || named);
+	static const char *const children[] = { "file", "backing_hd" };
+	for (size_t i = 0; !err && i < g->n_nodes; i++)
+		for (size_t c = 0; !err && c < sizeof(children) / sizeof(children[0]); c++) {
+			struct ac_object bs, child;
+			uint64_t address = 0;
+			err = ac_object_at(prog, "BlockDriverState", BDS_HINT, g->nodes[i].address,
+					   &bs);
+			if (!err)
+				err = ac_object_member_uint(prog, &bs, children[c], &address);
+			if (!err && address && !have_node(g, address)) {
+				err = ac_object_at(prog, "BlockDriverState", BDS_HINT, address, &child);
+				if (!err)
+					err = add_node(prog, g, &child);
+			}
+		}
+	return err;
+}
+
+static struct ac_error *decode_nodes(struct ac_program *prog, struct ac_block_graph *g)
+{
+	struct ac_error *err = walk_nodes(prog, g, "all_bdrv_states", "bs_list.tqe_next",
+					  &g->has_nodes);
+	if (!err && !g->has_nodes)
+		err = decode_nodes_2x(prog, g);
 	return err;
 }
 
@@ -341,4 +405,9 @@ const struct ac_block_node *ac_block_graph_node(const struct ac_block_graph *g,
 		if (g->nodes[i].address == address)
 			return &g->nodes[i];
 	return NULL;
+}
+
+uint64_t ac_block_node_pending(const struct ac_block_node *node)
+{
+	return node->has_in_flight ? node->in_flight : node->n_requests;
 }
