@@ -180,7 +180,7 @@ static void add_jobs(struct ac_waits *w, const struct ac_analysis *a)
 		long job = add_node(w, AC_NODE_JOB, j->address, "job",
 				    format("job \"%s\" (%s) %s%s%s%s", j->id,
 					   ac_job_enum_text(j->type, type, sizeof(type)),
-					   ac_job_enum_text(j->status, status, sizeof(status)),
+					   ac_job_status_text(j, status, sizeof(status)),
 					   j->busy ? ", busy" : "", j->paused ? ", paused" : "",
 					   progress));
 		if (job < 0)

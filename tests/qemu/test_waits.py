@@ -24,9 +24,9 @@ thread polls for the coroutine it created, so io-stalled names that thread
 qemu-io with four aio_reads on a 4 KiB-cluster qcow2 image, the first
 holding s->lock across its stalled L2 read (2.1 records no holder: the
 lock says so), and qemu-io's exit drain (bdrv_drain_all) waits for them:
-drain-wait; the idle case is an interactive qemu-io.  No job-stalled
-case on 2.x (2.1's qemu-img commit runs no job; 2.8's runs a BlockJob,
-which aiocore decodes from 3.0's Job on only)."""
+drain-wait; the idle case is an interactive qemu-io; on 2.8 job-stalled
+is qemu-img commit's commit job (a 2.x BlockJob, no status: its flags say
+running) whose read gdb stops.  2.1's qemu-img commit runs no job."""
 import json
 import os
 import shutil
@@ -133,7 +133,7 @@ class StalledRead(TempDirTestCase):
             for _ in range(64):
                 f.write(os.urandom(1 << 20))
 
-    def stalled_core(self, argv, name, while_running=None):
+    def stalled_core(self, argv, name, while_running=None, script="stall-worker-read.gdb"):
         """Run argv under gdb until stall-worker-read.gdb stops a worker in
         the read syscall, and write the core from there; returns (core, the
         stopped thread's tid, fd, offset, length or iovcnt, syscall number)
@@ -141,7 +141,7 @@ class StalledRead(TempDirTestCase):
         core, log = self.path(name + ".core"), self.path(name + ".gdb.log")
         with open(log, "w") as out:
             gdb = subprocess.Popen(
-                ["gdb", "-batch", "-nx", "-q", "-x", os.path.join(rq.FIXTURES, "stall-worker-read.gdb"),
+                ["gdb", "-batch", "-nx", "-q", "-x", os.path.join(rq.FIXTURES, script),
                  "-ex", "printf \"ORACLE %d %d %d %d %d\\n\", $_thread, $rdi, $rdx, $r10, $orig_rax",
                  "-ex", "thread",
                  "-ex", f"generate-core-file {core}", "-ex", "kill", "--args", *argv],
@@ -208,6 +208,55 @@ class StalledRead(TempDirTestCase):
         self.assertIn((f"thread:{oracle[0][0]}", f"coroutine:{address}", "polls for"),
                       [(e["from"], e["to"], e["label"]) for e in doc["edges"]])
 
+    def test_job_stalled_in_qemu_img_commit(self):
+        """2.8's qemu-img commit runs a real commit job (a BlockJob on
+        block_jobs, mirror_run its coroutine) and polls for it; gdb stops
+        the worker in a 64 KiB read of the top image once the job runs
+        (stall-job-read.gdb).  io-stalled, then job-stalled: job "commit",
+        running by its flags (2.x has no status), its coroutine and the
+        read as gdb reads them."""
+        if rq.VERSION != "2.8":
+            self.skipTest(f"QEMU {rq.VERSION}: 2.8 only (2.1's qemu-img commit is the "
+                          "synchronous bdrv_commit(); from 3.0 the mirror job cases cover "
+                          "job-stalled)")
+        img = exe("qemu-img")
+        base, top = self.path("base.qcow2"), self.path("top.qcow2")
+        for argv in ([img, "create", "-q", "-f", "qcow2", base, "64M"],
+                     [img, "convert", "-O", "qcow2", "-B", base, self.data, top]):
+            res = run(argv)
+            self.assertEqual(res.returncode, 0, res.stderr)
+        core, tid, fd, offset, length, nr = self.stalled_core(
+            [img, "commit", "-t", "none", top], "commit", script="stall-job-read.gdb")
+        self.data = top                         # the file the read is of
+        f = self.check_io_stalled(img, core, tid, fd, offset, length, nr)
+        co = [e for e in f["evidence"] if e["what"] == "waiting coroutine"]
+        self.assertTrue(co and co[0]["value"].endswith("(mirror_run)"), f["evidence"])
+        self.check_waits_view(img, core, tid, fd)
+        job_f = self.job_stalled_finding(core)
+        self.assertTrue(job_f["summary"].startswith('job "commit" (commit, running, '),
+                        job_f["summary"])
+        job = [e for e in job_f["evidence"] if e["what"] == "job"][0]
+        self.assertIn("BLOCK_JOB_TYPE_COMMIT running (no status field: from its flags)",
+                      job["value"])
+        bj = f"((BlockJob *){job['address']})"
+        self.assertIn('"commit"', rq.gdb_print(img, core, f"{bj}->id"))
+        for flag in ("cancelled", "paused", "ready", "completed"):
+            self.assertEqual(rq.gdb_print(img, core, f"{bj}->{flag}"), "false")
+        self.assertIn(f"offset {rq.gdb_print(img, core, f'{bj}->offset')} of "
+                      f"{rq.gdb_print(img, core, f'{bj}->len')}", job["value"])
+        job_co = [e for e in job_f["evidence"] if e["what"] == "job coroutine"][0]
+        self.assertEqual(int(rq.gdb_print(img, core, f"(long){bj}->co")),
+                         int(job_co["address"], 16))
+        self.assertEqual(job_co["address"], co[0]["address"])
+        leaf = [e for e in job_f["evidence"] if e["what"] == "leaf"][0]
+        self.assertEqual(leaf["tid"], tid)
+        self.assertIn("io-stalled has its file", leaf["value"])
+        doc = json.loads(aiocore("waits", "--json", core).stdout)
+        jobs = [n for n in doc["nodes"] if n["type"] == "job"]
+        self.assertEqual([n["job_id"] for n in jobs], ["commit"])
+        self.assertIn((jobs[0]["id"], f"coroutine:{job_co['address']}", "runs in"),
+                      [(e["from"], e["to"], e["label"]) for e in doc["edges"]])
+
     def test_io_stalled_in_mirror_job(self):
         """qemu-system-x86_64 (7.2 builds it): a blockdev-mirror job over
         QMP whose source read does not return."""
@@ -240,15 +289,20 @@ class StalledRead(TempDirTestCase):
                          int(job[0]["address"], 16))
         self.check_job_stalled(qemu, core, tid)
 
-    def check_job_stalled(self, exe_path, core, tid):
-        """job-stalled after io-stalled: job m0 (gdb reads the id at the
-        evidence's address) waits on the worker's read, not repeated."""
+    def job_stalled_finding(self, core):
+        """diagnose's job-stalled finding, medium, after io-stalled."""
         diag = json.loads(aiocore("diagnose", "--json", core).stdout)
         ids = [f["id"] for f in diag["findings"]]
         self.assertIn("job-stalled", ids)
         self.assertLess(ids.index("io-stalled"), ids.index("job-stalled"))
         f = diag["findings"][ids.index("job-stalled")]
         self.assertEqual(f["confidence"], "medium")
+        return f
+
+    def check_job_stalled(self, exe_path, core, tid):
+        """job-stalled after io-stalled: job m0 (gdb reads the id at the
+        evidence's address) waits on the worker's read, not repeated."""
+        f = self.job_stalled_finding(core)
         self.assertIn("a single core cannot tell stalled from slow", f["summary"])
         self.assertTrue(f["summary"].startswith('job "m0" (mirror, running'), f["summary"])
         job = [e for e in f["evidence"] if e["what"] == "job"][0]
@@ -359,9 +413,9 @@ class DrainWait(TempDirTestCase):
 
 
     def test_drain_wait_and_job_stalled(self):
-        qsd = self.daemon("2.x's drain-wait case is qemu-io's exit drain (CoMutexHeld); no "
-                          "job-stalled case: 2.1's qemu-img commit runs no job, 2.8's a "
-                          "BlockJob, which aiocore decodes from 3.0's Job on only")
+        qsd = self.daemon("2.x's drain-wait case is qemu-io's exit drain (CoMutexHeld), "
+                          "2.8's job-stalled qemu-img commit (StalledRead); 2.1's qemu-img "
+                          "commit runs no job")
         sock, target = self.path("qmp.sock"), self.path("target.raw")
         with open(target, "wb") as f:
             f.truncate(64 << 20)
