@@ -299,9 +299,38 @@ static void add_co_locks(struct ac_program *prog, struct ac_waits *w,
 	}
 }
 
+/* Whether `to` is reachable from `from` along edges (bounded by the graph). */
+static bool reaches(const struct ac_waits *w, size_t from, size_t to)
+{
+	size_t *queue = malloc(w->n_nodes * sizeof(*queue));
+	unsigned char *seen = calloc(w->n_nodes, 1);
+	bool found = false;
+	size_t head = 0, tail = 0;
+	if (queue && seen) {
+		queue[tail++] = from;
+		seen[from] = 1;
+	}
+	while (head < tail && !found) {
+		size_t v = queue[head++];
+		found = v == to;
+		for (size_t e = 0; e < w->n_edges; e++)
+			if (w->edges[e].from == v && !seen[w->edges[e].to]) {
+				seen[w->edges[e].to] = 1;
+				queue[tail++] = w->edges[e].to;
+			}
+	}
+	free(queue);
+	free(seen);
+	return found;
+}
+
 /*
  * A synchronous wrapper (bdrv_prwv_co, blk_prw, bdrv_poll_co) polls until
- * the coroutine it created, whose argument is on its stack, is done.
+ * the coroutine it created, whose argument is on its stack, is done.  When
+ * the coroutine's chain already leads back to that thread (a done request
+ * its completion BH, run by the poller, completes), the thread is what the
+ * coroutine waits for: no edge back, which would hide that leaf in a cycle
+ * that is no deadlock.
  */
 static void add_co_polls(struct ac_program *prog, struct ac_waits *w)
 {
@@ -321,7 +350,8 @@ static void add_co_polls(struct ac_program *prog, struct ac_waits *w)
 		}
 		for (size_t t = 0; arg && t < w->threads.n; t++) {
 			struct ac_co_poll poll;
-			if (!ac_co_poll_find(prog, t, arg, &poll))
+			size_t thread = ac_waits_thread_node(w, t);
+			if (!ac_co_poll_find(prog, t, arg, &poll) || reaches(w, i, thread))
 				continue;
 			struct ac_co_poll *slot = ac_array_slot(w->polls, w->n_polls);
 			if (!slot)
@@ -329,7 +359,7 @@ static void add_co_polls(struct ac_program *prog, struct ac_waits *w)
 			poll.coroutine = w->nodes[i].address;
 			*slot = poll;
 			w->n_polls++;
-			add_edge(w, (long)ac_waits_thread_node(w, t), (long)i, "polls for");
+			add_edge(w, (long)thread, (long)i, "polls for");
 		}
 	}
 }
