@@ -3,8 +3,9 @@
  * The block graph, minimal and by name: every BlockDriverState on
  * all_bdrv_states (before 2.6: bdrv_states and graph_bdrv_states, and
  * the file/backing_hd nodes under them), with node name, driver,
- * in_flight, write_gen and its tracked requests; and every BlockBackend on block_backends (name, root node,
- * BlockAcctStats nr_ops/nr_bytes per op type).  Fields a generation or the
+ * in_flight, write_gen and its tracked requests; and every BlockBackend
+ * on block_backends (name, root node, BlockAcctStats nr_ops/nr_bytes per
+ * op type).  Fields a generation or the
  * reference runtime lacks are left unset (has_* false), not errors.
  */
 #ifndef AIOCORE_BLOCK_NODE_H
