@@ -100,6 +100,11 @@ static struct ac_error *decode_requests(struct ac_program *prog,
 			if (!terr)
 				r.type_name = ac_object_enum_name(prog, &type, (int64_t)v);
 			ac_error_destroy(terr);
+			/* 2.1 has no enumerator to name: say what is_write says. */
+			terr = r.type_name ? NULL : ac_object_member_uint(prog, &req, "is_write", &v);
+			if (!r.type_name && !terr)
+				r.type_name = v ? "write (is_write true)" : "read (is_write false)";
+			ac_error_destroy(terr);
 		}
 		if (err)
 			break;
@@ -349,4 +354,9 @@ const struct ac_block_node *ac_block_graph_node(const struct ac_block_graph *g,
 		if (g->nodes[i].address == address)
 			return &g->nodes[i];
 	return NULL;
+}
+
+uint64_t ac_block_node_pending(const struct ac_block_node *node)
+{
+	return node->has_in_flight ? node->in_flight : node->n_requests;
 }

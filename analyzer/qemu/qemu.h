@@ -24,6 +24,7 @@
 #include "posix-aio.h"
 #include "job.h"
 #include "drain.h"
+#include "co-poll.h"
 #include "thread-wait.h"
 #include "waits.h"
 #include "analysis.h"

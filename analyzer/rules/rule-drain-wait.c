@@ -3,7 +3,8 @@
  * drain-wait: a thread sits in a drain loop (aio_poll called from
  * bdrv_drained_begin, bdrv_drain_all_begin, blk_drain, ...: drain.h) while
  * the nodes it drains have requests in flight.  The loop ends only when
- * their in_flight drops to 0, so everything the thread would do next (the
+ * their in_flight drops to 0 (2.1, without in_flight: no tracked request
+ * left), so everything the thread would do next (the
  * main loop, the monitor, the guest's vCPUs under the BQL) waits for those
  * requests.  Evidence: the thread and its drain frame, each node with
  * in_flight and quiesce_counter, and where the requests are (tracked
@@ -21,7 +22,7 @@
 
 static bool waited_on(const struct ac_drain *d, const struct ac_block_node *b)
 {
-	return b->has_in_flight && b->in_flight && (!d->bs || d->bs == b->address);
+	return ac_block_node_pending(b) && (!d->bs || d->bs == b->address);
 }
 
 static void node_evidence(struct ac_finding *f, const struct ac_analysis *a,
@@ -30,10 +31,16 @@ static void node_evidence(struct ac_finding *f, const struct ac_analysis *a,
 	char quiesce[48] = "";
 	if (b->has_quiesce_counter)
 		snprintf(quiesce, sizeof(quiesce), ", quiesce_counter %" PRIu64, b->quiesce_counter);
+	char pending[64];
+	if (b->has_in_flight)
+		snprintf(pending, sizeof(pending), "in_flight %" PRIu64, b->in_flight);
+	else
+		snprintf(pending, sizeof(pending), "%zu tracked request%s (no in_flight field)",
+			 b->n_requests, b->n_requests == 1 ? "" : "s");
 	ac_finding_evidence(f, "block node", ac_evidence_at(AC_ADDRESS(b->address)),
-			    "\"%s\" (%s %s) in_flight %" PRIu64 "%s",
+			    "\"%s\" (%s %s) %s%s",
 			    b->node_name ? b->node_name : "?", b->driver ? b->driver : "?",
-			    b->filename ? b->filename : "?", b->in_flight, quiesce);
+			    b->filename ? b->filename : "?", pending, quiesce);
 	for (size_t r = 0; r < b->n_requests && r < MAX_REQUESTS; r++) {
 		const struct ac_tracked_request *t = &b->requests[r];
 		ac_finding_evidence(f, "tracked request", ac_evidence_at(AC_ADDRESS(t->address)),
@@ -64,7 +71,7 @@ static void report(struct ac_program *prog, const struct ac_analysis *a, const s
 	for (size_t k = 0; k < a->blocks.n_nodes; k++)
 		if (waited_on(d, &a->blocks.nodes[k])) {
 			first = first ? first : &a->blocks.nodes[k];
-			in_flight += a->blocks.nodes[k].in_flight;
+			in_flight += ac_block_node_pending(&a->blocks.nodes[k]);
 			n_nodes++;
 		}
 	if (!first)

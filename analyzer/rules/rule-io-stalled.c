@@ -77,6 +77,27 @@ static void held_locks(const struct ac_waits *w, const size_t *path, size_t n,
 	}
 }
 
+/*
+ * The block layer's tracked requests on the file's node owned by a
+ * coroutine of the chain: the request as the block layer sees it.
+ */
+static void tracked_requests(const struct ac_block_node *b, const struct ac_waits *w,
+			     const size_t *path, size_t n, struct ac_finding *f)
+{
+	for (size_t r = 0; b && r < b->n_requests; r++) {
+		const struct ac_tracked_request *t = &b->requests[r];
+		bool ours = false;
+		for (size_t i = 0; i < n && !ours; i++)
+			ours = w->nodes[path[i]].type == AC_NODE_COROUTINE &&
+			       w->nodes[path[i]].address == t->co;
+		if (ours)
+			ac_finding_evidence(f, "tracked request", ac_evidence_at(AC_ADDRESS(t->address)),
+					    "%s offset %" PRId64 ", %" PRIu64 " bytes, coroutine 0x%" PRIx64,
+					    t->type_name ? t->type_name : "?", t->offset, t->bytes,
+					    t->co);
+	}
+}
+
 /* Of the coroutine locks held by a coroutine of the chain, the one most wait on. */
 static const struct ac_co_lock *busiest_held_lock(const struct ac_waits *w, const size_t *path,
 						  size_t n)
@@ -124,21 +145,34 @@ static void report(struct ac_program *prog, const struct ac_waits *w, size_t ind
 				    ac_evidence_at(AC_ADDRESS(t->aio.address)),
 				    "%s fd %" PRId64 " offset %" PRId64 " length %" PRIu64,
 				    t->aio.kind, t->aio.fd, t->aio.offset, t->aio.length);
-	if (b)
+	if (b) {
+		char in_flight[40] = "";
+		if (b->has_in_flight)
+			snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRIu64, b->in_flight);
 		ac_finding_evidence(f, "file", ac_evidence_at(AC_ADDRESS(b->address)),
-				    "%s (block node \"%s\", driver %s%s%" PRIu64 ")",
+				    "%s (block node \"%s\", driver %s%s)",
 				    file ? file : "?", b->node_name ? b->node_name : "?",
-				    b->driver ? b->driver : "?",
-				    b->has_in_flight ? ", in_flight " : "", b->in_flight);
+				    b->driver ? b->driver : "?", in_flight);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ac_wait_node *node = &w->nodes[path[i]];
-		ac_finding_evidence(f, node_what(node->type),
-				    ac_evidence_at(.has_address = node->type != AC_NODE_THREAD,
-				                   .address = node->address, .tid = node->tid),
+		const struct ac_co_poll *poll = i ? ac_waits_poll(w, path[i], path[i - 1]) : NULL;
+		if (poll) {
+			char how[256], frame[160];
+			const char *at = ac_frame_text(prog, poll->thread_index, poll->owner_frame,
+						       frame, sizeof(frame));
+			ac_finding_evidence(f, node_what(node->type),
+					    ac_evidence_at(.tid = node->tid, .frame = at),
+					    "%s; polls in %s until coroutine 0x%" PRIx64 " is done",
+					    node->label, ac_co_poll_text(prog, poll, how, sizeof(how)),
+					    poll->coroutine);
+			continue;
+		}
+		ac_finding_evidence(f, node_what(node->type), ac_evidence_at(.has_address = node->type != AC_NODE_THREAD, .address = node->address, .tid = node->tid),
 				    "%s", node->label);
 	}
+	tracked_requests(b, w, path, n, f);
 	held_locks(w, path, n, f);
-	(void)prog;
 }
 
 void ac_rule_io_stalled(struct ac_program *prog, const struct ac_analysis *a,

@@ -19,8 +19,11 @@
 /* States in which a job's coroutine is expected to make progress. */
 static bool should_move(const struct ac_job *j)
 {
-	if (j->paused || !j->status)
+	if (j->paused)
 		return false;
+	/* 2.x: no status, its flags say. */
+	if (!j->status)
+		return j->flags_state && !strcmp(j->flags_state, "running");
 	if (!strcmp(j->status, "JOB_STATUS_RUNNING"))
 		return true;
 	/* A ready mirror copies only what the guest writes: idle is fine. */
@@ -111,13 +114,16 @@ static void report(const struct ac_waits *w, const struct ac_job *j, size_t job,
 		findings, "job-stalled", AC_CONFIDENCE_MEDIUM,
 		"job \"%s\" (%s, %s%s) waits on %s%s%s%s; a single core cannot tell stalled from slow",
 		j->id, ac_job_enum_text(j->type, type, sizeof(type)),
-		ac_job_enum_text(j->status, status, sizeof(status)), progress, what,
+		ac_job_status_text(j, status, sizeof(status)), progress, what,
 		file ? " of " : "", file ? file : "", thread);
 	if (!f)
 		return;
+	char flags[64] = "?";
+	if (j->flags_state)
+		snprintf(flags, sizeof(flags), "%s (no status field: from its flags)", j->flags_state);
 	ac_finding_evidence(f, "job", ac_evidence_at(AC_ADDRESS(j->address)),
 			    "\"%s\" %s %s%s%s, offset %" PRIu64 " of %" PRIu64, j->id,
-			    j->type ? j->type : "?", j->status ? j->status : "?",
+			    j->type ? j->type : "?", j->status ? j->status : flags,
 			    j->busy ? " busy" : "", j->paused ? " paused" : "", j->current, j->total);
 	if (j->co)
 		ac_finding_evidence(f, "job coroutine", ac_evidence_at(AC_ADDRESS(j->co)),
