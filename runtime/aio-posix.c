@@ -35,9 +35,14 @@ void aio_set_fd_handler(AioContext *ctx, int fd, bool is_external,
 	node->io_read = io_read;
 	node->opaque = opaque;
 	node->is_external = is_external;
+#if AIOCORE_PROFILE == 2
+	/* 2.x: under the AioContext's lock (here: while the runtime starts) */
+	QLIST_INSERT_HEAD(&ctx->aio_handlers, node, node);
+#else
 	qemu_lockcnt_lock(&ctx->list_lock);
 	QLIST_INSERT_HEAD(&ctx->aio_handlers, node, node);
 	qemu_lockcnt_unlock(&ctx->list_lock);
+#endif
 }
 
 static void aio_event_notifier_read(void *opaque);
@@ -128,14 +133,33 @@ static bool aio_dispatch_handlers(AioContext *ctx)
 	return progress;
 }
 
+/* Walking aio_handlers: 2.9+ counts walkers in list_lock, 2.x in a plain int. */
+static void handlers_walk_begin(AioContext *ctx)
+{
+#if AIOCORE_PROFILE == 2
+	ctx->walking_handlers++;
+#else
+	qemu_lockcnt_inc(&ctx->list_lock);
+#endif
+}
+
+static void handlers_walk_end(AioContext *ctx)
+{
+#if AIOCORE_PROFILE == 2
+	ctx->walking_handlers--;
+#else
+	qemu_lockcnt_dec(&ctx->list_lock);
+#endif
+}
+
 bool aio_dispatch(AioContext *ctx)
 {
 	bool progress;
 
-	qemu_lockcnt_inc(&ctx->list_lock);
+	handlers_walk_begin(ctx);
 	progress = aio_bh_poll(ctx);
 	progress |= aio_dispatch_handlers(ctx);
-	qemu_lockcnt_dec(&ctx->list_lock);
+	handlers_walk_end(ctx);
 	return progress;
 }
 
@@ -146,7 +170,7 @@ bool aio_poll(AioContext *ctx, bool blocking)
 	bool progress;
 	int n, ret;
 
-	qemu_lockcnt_inc(&ctx->list_lock);
+	handlers_walk_begin(ctx);
 	if (blocking) {
 		if (rt_buggy(RT_LOST_NOTIFY)) {
 			qatomic_add(&ctx->notify_me, 2);  /* pre-5710a3e09f9b */
@@ -173,6 +197,6 @@ bool aio_poll(AioContext *ctx, bool blocking)
 
 	progress = aio_bh_poll(ctx);
 	progress |= aio_dispatch_handlers(ctx);
-	qemu_lockcnt_dec(&ctx->list_lock);
+	handlers_walk_end(ctx);
 	return progress;
 }

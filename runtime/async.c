@@ -151,11 +151,11 @@ QEMUBH *aio_bh_new_full(AioContext *ctx, QEMUBHFunc *cb, void *opaque, const cha
 #if AIOCORE_PROFILE == 2
 	(void)name;
 	/* 2.x: every BH lives on first_bh until it is deleted */
-	qemu_lockcnt_lock(&ctx->list_lock);
+	qemu_mutex_lock(&ctx->bh_lock);
 	bh->next = ctx->first_bh;
 	smp_wmb();  /* publish the fields before the list pointer */
 	ctx->first_bh = bh;
-	qemu_lockcnt_unlock(&ctx->list_lock);
+	qemu_mutex_unlock(&ctx->bh_lock);
 #else
 	bh->name = name;
 #endif
@@ -304,7 +304,7 @@ int aio_bh_poll(AioContext *ctx)
 	bool deleted = false;
 
 	rt_hook_before_bh_poll(ctx);
-	qemu_lockcnt_inc(&ctx->list_lock);
+	ctx->walking_bh++;
 	for (bh = qatomic_read(&ctx->first_bh); bh; bh = next) {
 		next = qatomic_read(&bh->next);
 		if (rt_buggy(RT_LOST_COMPLETION)) {
@@ -332,24 +332,22 @@ int aio_bh_poll(AioContext *ctx)
 		if (bh->deleted)
 			deleted = true;
 	}
-	qemu_lockcnt_dec(&ctx->list_lock);
+	ctx->walking_bh--;
 
 	/* free deleted BHs once nobody walks the list */
-	if (deleted) {
-		qemu_lockcnt_lock(&ctx->list_lock);
-		if (qemu_lockcnt_count(&ctx->list_lock) == 0) {
-			bhp = &ctx->first_bh;
-			while (*bhp) {
-				bh = *bhp;
-				if (bh->deleted && !bh->scheduled) {
-					*bhp = bh->next;
-					free(bh);
-				} else {
-					bhp = &bh->next;
-				}
+	if (deleted && !ctx->walking_bh) {
+		qemu_mutex_lock(&ctx->bh_lock);
+		bhp = &ctx->first_bh;
+		while (*bhp) {
+			bh = *bhp;
+			if (bh->deleted && !bh->scheduled) {
+				*bhp = bh->next;
+				free(bh);
+			} else {
+				bhp = &bh->next;
 			}
 		}
-		qemu_lockcnt_unlock(&ctx->list_lock);
+		qemu_mutex_unlock(&ctx->bh_lock);
 	}
 	return ret;
 }
@@ -573,11 +571,7 @@ void aio_co_wake(Coroutine *co)
 		qemu_coroutine_enter(co);
 }
 #else
-static void co_schedule_bh_cb(void *opaque)
-{
-	(void)opaque;
-}
-
+/* before 2.9: no aio_co_schedule(), the waker enters the coroutine itself */
 void aio_co_wake(Coroutine *co)
 {
 	qemu_coroutine_enter(co);
@@ -598,15 +592,21 @@ AioContext *aio_context_new(void)
 	QLIST_INIT(&ctx->deleted_aio_handlers);
 	QSIMPLEQ_INIT(&ctx->bh_slice_list);
 #endif
+#if AIOCORE_PROFILE == 2
+	qemu_mutex_init(&ctx->bh_lock);
+#else
 	qemu_lockcnt_init(&ctx->list_lock);
 	QSLIST_INIT(&ctx->scheduled_coroutines);
+#endif
 	ctx->epollfd = -1;
 	if (event_notifier_init(&ctx->notifier, false) < 0) {
 		free(ctx);
 		return NULL;
 	}
 	aio_set_event_notifier(ctx, &ctx->notifier, false, aio_context_notifier_cb);
+#if AIOCORE_PROFILE >= 5
 	ctx->co_schedule_bh = aio_bh_new(ctx, co_schedule_bh_cb, ctx);
+#endif
 	return ctx;
 }
 

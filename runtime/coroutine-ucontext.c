@@ -7,6 +7,7 @@
  * coroutine that is not running, which is what a core decoder has to undo.
  * CoroutineUContext is private to this file, as in QEMU.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,10 +18,48 @@
 typedef struct {
 	Coroutine base;
 	void *stack;
-	size_t stack_size;
+#if AIOCORE_PROFILE >= 5
+	size_t stack_size;      /* 2.8 on */
+#endif
 	sigjmp_buf env;
 } CoroutineUContext;
 
+#if AIOCORE_PROFILE == 2
+/*
+ * QEMU 2.1: the running coroutine and the leader live in a per-thread
+ * block behind pthread_getspecific(thread_state_key), not in a __thread
+ * variable: a core shows it only through glibc's private struct pthread.
+ */
+typedef struct {
+	Coroutine *current;
+	CoroutineUContext leader;
+} CoroutineThreadState;
+
+static pthread_key_t thread_state_key;
+
+static void __attribute__((constructor)) coroutine_init(void)
+{
+	if (pthread_key_create(&thread_state_key, free) != 0)
+		abort();
+}
+
+static CoroutineThreadState *coroutine_get_thread_state(void)
+{
+	CoroutineThreadState *s = pthread_getspecific(thread_state_key);
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			abort();
+		s->current = &s->leader.base;
+		pthread_setspecific(thread_state_key, s);
+	}
+	return s;
+}
+
+/* qemu_coroutine_new()'s fixed size before 2.8 recorded it */
+#define COROUTINE_STACK_SIZE (1 << 20)
+#else
 /* the thread's own stack, as a coroutine to switch back to */
 static __thread CoroutineUContext leader;
 /* the coroutine running on this thread (QEMU 7.2+ spells it co_tls_current) */
@@ -32,6 +71,7 @@ static __thread Coroutine *current;
 #endif
 
 #define COROUTINE_STACK_SIZE (256 * 1024)
+#endif
 
 /* qemu_coroutine_new()'s env, for the trampoline's first switch back */
 static __thread void *trampoline_init_env;
@@ -76,12 +116,14 @@ Coroutine *qemu_coroutine_new(void)
 		abort();
 
 	co = calloc(1, sizeof(*co));
+	co->stack = malloc(COROUTINE_STACK_SIZE);
+#if AIOCORE_PROFILE >= 5
 	co->stack_size = COROUTINE_STACK_SIZE;
-	co->stack = malloc(co->stack_size);
+#endif
 
 	uc.uc_link = &old_uc;
 	uc.uc_stack.ss_sp = co->stack;
-	uc.uc_stack.ss_size = co->stack_size;
+	uc.uc_stack.ss_size = COROUTINE_STACK_SIZE;
 	uc.uc_stack.ss_flags = 0;
 
 	arg.p = co;
@@ -108,13 +150,30 @@ CoroutineAction qemu_coroutine_switch(Coroutine *from_, Coroutine *to_,
 	CoroutineUContext *to = (CoroutineUContext *)to_;
 	int ret;
 
+#if AIOCORE_PROFILE == 2
+	coroutine_get_thread_state()->current = to_;
+#else
 	current = to_;
+#endif
 	ret = sigsetjmp(from->env, 0);
 	if (ret == 0)
 		siglongjmp(to->env, action);
 	return ret;
 }
 
+#if AIOCORE_PROFILE == 2
+Coroutine *qemu_coroutine_self(void)
+{
+	return coroutine_get_thread_state()->current;
+}
+
+bool qemu_in_coroutine(void)
+{
+	CoroutineThreadState *s = pthread_getspecific(thread_state_key);
+
+	return s && s->current->caller;
+}
+#else
 Coroutine *qemu_coroutine_self(void)
 {
 	if (!current)
@@ -126,3 +185,4 @@ bool qemu_in_coroutine(void)
 {
 	return current && current->caller;
 }
+#endif

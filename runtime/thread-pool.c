@@ -20,6 +20,9 @@ enum ThreadState {
 	THREAD_QUEUED,
 	THREAD_ACTIVE,
 	THREAD_DONE,
+#if AIOCORE_PROFILE == 2
+	THREAD_CANCELED,     /* 2.1: stolen from the queue by a cancel */
+#endif
 };
 
 typedef struct ThreadPoolElement ThreadPoolElement;
@@ -42,6 +45,9 @@ struct ThreadPool {
 	AioContext *ctx;
 	QEMUBH *completion_bh;
 	QemuMutex lock;
+#if AIOCORE_PROFILE == 2
+	QemuCond check_cancel;   /* 2.1: a cancel waits here for its request */
+#endif
 	QemuCond worker_stopped;
 #if AIOCORE_PROFILE == 2
 	QemuSemaphore sem;
@@ -57,6 +63,7 @@ struct ThreadPool {
 	int new_threads;     /* backlog of threads to start */
 	int pending_threads; /* threads created but not running yet */
 #if AIOCORE_PROFILE == 2
+	int pending_cancellations;  /* cancels waiting on check_cancel */
 	bool stopping;
 #else
 	int min_threads;
@@ -118,6 +125,12 @@ static void *worker_thread(void *opaque)
 		smp_wmb();
 		rt_hook_worker_before_done(req->arg);
 		*(volatile enum ThreadState *)&req->state = THREAD_DONE;
+#if AIOCORE_PROFILE == 2
+		qemu_mutex_lock(&pool->lock);
+		if (pool->pending_cancellations)
+			qemu_cond_broadcast(&pool->check_cancel);
+		qemu_mutex_unlock(&pool->lock);
+#endif
 
 		qemu_bh_schedule(pool->completion_bh);
 		rt_hook_worker_after_schedule(req->arg);
@@ -172,6 +185,14 @@ static void thread_pool_completion_bh(void *opaque)
 
 restart:
 	QLIST_FOREACH_SAFE(elem, &pool->head, all, next) {
+#if AIOCORE_PROFILE == 2
+		/* a canceled request is released without its callback */
+		if (*(volatile enum ThreadState *)&elem->state == THREAD_CANCELED) {
+			QLIST_REMOVE(elem, all);
+			qemu_aio_unref(elem);
+			continue;
+		}
+#endif
 		if (*(volatile enum ThreadState *)&elem->state != THREAD_DONE)
 			continue;
 
@@ -206,6 +227,31 @@ restart:
 	rt_hook_completion_walk_done(pool, pool->completion_bh);
 }
 
+#if AIOCORE_PROFILE == 2
+/*
+ * 2.1's synchronous cancel: steal a queued request (taking its semaphore
+ * count, so no worker looks for it), else wait until a worker is done.
+ */
+static void thread_pool_cancel(BlockAIOCB *acb)
+{
+	ThreadPoolElement *elem = (ThreadPoolElement *)acb;
+	ThreadPool *pool = elem->pool;
+
+	qemu_mutex_lock(&pool->lock);
+	if (elem->state == THREAD_QUEUED && qemu_sem_timedwait(&pool->sem, 0) == 0) {
+		QTAILQ_REMOVE(&pool->request_list, elem, reqs);
+		elem->state = THREAD_CANCELED;
+		qemu_bh_schedule(pool->completion_bh);
+	} else {
+		pool->pending_cancellations++;
+		while (elem->state != THREAD_CANCELED && elem->state != THREAD_DONE)
+			qemu_cond_wait(&pool->check_cancel, &pool->lock);
+		pool->pending_cancellations--;
+	}
+	qemu_mutex_unlock(&pool->lock);
+	thread_pool_completion_bh(pool);
+}
+#else
 static void thread_pool_cancel(BlockAIOCB *acb)
 {
 	ThreadPoolElement *elem = (ThreadPoolElement *)acb;
@@ -220,6 +266,7 @@ static void thread_pool_cancel(BlockAIOCB *acb)
 	}
 	qemu_mutex_unlock(&pool->lock);
 }
+#endif
 
 static AioContext *thread_pool_get_aio_context(BlockAIOCB *acb)
 {
@@ -289,6 +336,7 @@ ThreadPool *thread_pool_new(AioContext *ctx)
 	qemu_mutex_init(&pool->lock);
 	qemu_cond_init(&pool->worker_stopped);
 #if AIOCORE_PROFILE == 2
+	qemu_cond_init(&pool->check_cancel);
 	qemu_sem_init(&pool->sem, 0);
 #else
 	qemu_cond_init(&pool->request_cond);
@@ -311,6 +359,7 @@ void thread_pool_get_stats(ThreadPool *pool, struct thread_pool_stats *st)
 		case THREAD_QUEUED: st->queued++; break;
 		case THREAD_ACTIVE: st->active++; break;
 		case THREAD_DONE: st->done++; break;
+		default: break;   /* 2.1's THREAD_CANCELED: on its way out */
 		}
 	}
 	qemu_mutex_lock(&pool->lock);

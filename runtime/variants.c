@@ -325,11 +325,13 @@ void rt_hook_before_bh_poll(AioContext *ctx)
 	 * lost-coroutine-wake: the home thread is about to run co_schedule_bh;
 	 * hold it until the scheduling thread has made its early check.
 	 */
+#if AIOCORE_PROFILE >= 5
 	if (rt_inject(RT_LOST_COROUTINE_WAKE) && rt_trap_armed() &&
 	    ctx == qemu_get_aio_context() && aio_bh_is_runnable(ctx->co_schedule_bh)) {
 		rt_gate_wait(&rt_trap.loaded, RT_INJECT_WAIT_MS);
 		return;
 	}
+#endif
 	if (!rt_inject(RT_NESTED_POLL) || !rt_trap_armed() || ctx != qemu_get_aio_context())
 		return;
 	if (!qatomic_read(&rt_trap.arg[0]) || !qatomic_read(&rt_trap.arg[1]))

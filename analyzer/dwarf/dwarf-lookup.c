@@ -37,8 +37,6 @@ enum entry_flag {
 };
 
 struct hent {
-	struct hent *next;
-	uint64_t hash;
 	const char *key;
 	int tag;
 	unsigned flags;
@@ -49,99 +47,61 @@ struct hent {
 	} v;
 };
 
+/* Entries by the hash of their key in util's map, found in insertion order. */
 struct htab {
-	struct hent **buckets;
-	size_t nbuckets;
-	size_t count;
+	struct ac_hash_map map;          /* hash of key -> struct hent * */
 	bool own_keys;
 	void (*free_ptr)(void *);
 };
 
-static uint64_t hash_string(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static void htab_init(struct htab *h, bool own_keys, void (*free_ptr)(void *))
 {
-	memset(h, 0, sizeof(*h));
-	h->own_keys = own_keys;
-	h->free_ptr = free_ptr;
+	*h = (struct htab){ .own_keys = own_keys, .free_ptr = free_ptr };
 }
 
 static void htab_deinit(struct htab *h)
 {
-	for (size_t i = 0; i < h->nbuckets; i++) {
-		struct hent *e = h->buckets[i];
-		while (e) {
-			struct hent *next = e->next;
-			if (h->own_keys)
-				free((char *)e->key);
-			if (h->free_ptr)
-				h->free_ptr(e->v.ptr);
-			free(e);
-			e = next;
-		}
+	for (size_t i = 0; i < h->map.n; i++) {
+		struct hent *e = (struct hent *)(uintptr_t)h->map.entries[i].value;
+		if (h->own_keys)
+			free((char *)e->key);
+		if (h->free_ptr)
+			h->free_ptr(e->v.ptr);
+		free(e);
 	}
-	free(h->buckets);
-	memset(h, 0, sizeof(*h));
+	ac_hash_map_deinit(&h->map);
 }
 
-static bool htab_grow(struct htab *h)
+/* The cursor's next entry whose key is key (hash collisions skipped). */
+static struct hent *htab_walk(const struct htab *h, struct ac_hash_cursor *c, const char *key)
 {
-	size_t n = h->nbuckets ? h->nbuckets * 2 : 64;
-	struct hent **b = calloc(n, sizeof(*b));
-	if (!b)
-		return false;
-	for (size_t i = 0; i < h->nbuckets; i++) {
-		struct hent *e = h->buckets[i];
-		while (e) {
-			struct hent *next = e->next;
-			/* Keep insertion order within a chain: append. */
-			struct hent **p = &b[e->hash & (n - 1)];
-			while (*p)
-				p = &(*p)->next;
-			e->next = NULL;
-			*p = e;
-			e = next;
-		}
-	}
-	free(h->buckets);
-	h->buckets = b;
-	h->nbuckets = n;
-	return true;
-}
-
-static struct hent *htab_next(struct hent *e, const char *key, uint64_t hash)
-{
-	for (; e; e = e->next)
-		if (e->hash == hash && strcmp(e->key, key) == 0)
+	uint64_t value;
+	while (ac_hash_map_next(&h->map, c, &value)) {
+		struct hent *e = (struct hent *)(uintptr_t)value;
+		if (strcmp(e->key, key) == 0)
 			return e;
+	}
 	return NULL;
 }
 
 static struct hent *htab_first(const struct htab *h, const char *key)
 {
-	if (!h->nbuckets)
-		return NULL;
-	uint64_t hash = hash_string(key);
-	return htab_next(h->buckets[hash & (h->nbuckets - 1)], key, hash);
+	struct ac_hash_cursor c = ac_hash_map_find(&h->map, ac_hash_string(key));
+	return htab_walk(h, &c, key);
 }
 
-#define htab_for_each(h, key, e) \
-	for (struct hent *e = htab_first((h), (key)); e; \
-	     e = htab_next(e->next, (key), e->hash))
+/* Every entry of key, oldest first; `break` leaves both loops. */
+#define htab_for_each(h, key, e)                                                    \
+	for (struct ac_hash_cursor e##_cursor = ac_hash_map_find(&(h)->map,           \
+								  ac_hash_string(key)), \
+				   *e##_once = &e##_cursor;                             \
+	     e##_once; e##_once = NULL)                                                 \
+		for (struct hent *e = htab_walk((h), &e##_cursor, (key)); e;            \
+		     e = htab_walk((h), &e##_cursor, (key)))
 
 /* Appends an entry (duplicates allowed, found in insertion order). */
 static struct hent *htab_add(struct htab *h, const char *key)
 {
-	if (h->count >= h->nbuckets && !htab_grow(h))
-		return NULL;
 	struct hent *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -154,12 +114,12 @@ static struct hent *htab_add(struct htab *h, const char *key)
 	} else {
 		e->key = key;
 	}
-	e->hash = hash_string(key);
-	struct hent **p = &h->buckets[e->hash & (h->nbuckets - 1)];
-	while (*p)
-		p = &(*p)->next;
-	*p = e;
-	h->count++;
+	if (!ac_hash_map_add(&h->map, ac_hash_string(key), (uint64_t)(uintptr_t)e)) {
+		if (h->own_keys)
+			free((char *)e->key);
+		free(e);
+		return NULL;
+	}
 	return e;
 }
 

@@ -6,36 +6,32 @@
 
 #include "program.h"
 
+AC_DEFINE_CLEANUP(struct ac_program, ac_program_destroy)
+
 struct ac_error *ac_program_open(const struct ac_target_config *config,
 				 struct ac_program **ret)
 {
-	struct ac_program *prog = calloc(1, sizeof(*prog));
+	_cleanup_(ac_program_destroy_cleanup) struct ac_program *prog =
+		calloc(1, sizeof(*prog));
 	if (!prog)
 		return &ac_error_no_memory;
 	struct ac_error *err = ac_target_open(config, &prog->target);
 	if (err)
-		goto fail;
+		return err;
 	const struct ac_error *dbg = ac_target_debuginfo_error(prog->target);
-	if (dbg) {
-		err = ac_error_create(dbg->code, "%s", dbg->message);
-		goto fail;
-	}
+	if (dbg)
+		return ac_error_create(dbg->code, "%s", dbg->message);
 	err = ac_dwarf_create(ac_target_dwfl(prog->target),
 			      ac_target_main_module(prog->target), &prog->dwarf);
 	if (err)
-		goto fail;
+		return err;
 	ac_dwarf_use_target_symbols(prog->dwarf, prog->target);
 	prog->backtraces = calloc(ac_target_thread_count(prog->target) + 1,
 				  sizeof(*prog->backtraces));
-	if (!prog->backtraces) {
-		err = &ac_error_no_memory;
-		goto fail;
-	}
-	*ret = prog;
+	if (!prog->backtraces)
+		return &ac_error_no_memory;
+	*ret = ac_steal(&prog);
 	return NULL;
-fail:
-	ac_program_destroy(prog);
-	return err;
 }
 
 void ac_program_destroy(struct ac_program *prog)

@@ -28,15 +28,10 @@ struct bh_layout {
 };
 
 /* Which list slot holds a BH: found again, it is not decoded twice. */
-struct bh_index {
-	uint64_t *keys;          /* 0: free */
-	size_t *slots, size, used;
-};
-
 struct bh_decoder {
 	struct bh_flag_values fv;
 	struct bh_layout layout;
-	struct bh_index index;
+	struct ac_hash_map index;   /* BH address -> its slot in the list */
 };
 
 static bool succeeded(struct ac_error *err)
@@ -84,57 +79,6 @@ static struct ac_error *layout_read(struct ac_program *prog, const struct ac_obj
 	struct ac_object at = *member;
 	at.address += address;
 	return ac_object_read_uint(prog, &at, ret);
-}
-
-static size_t index_hash(uint64_t key, size_t size)
-{
-	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (size - 1);
-}
-
-/* The slot of address in the list, or SIZE_MAX. */
-static size_t index_find(const struct bh_index *x, uint64_t address)
-{
-	if (!x->size)
-		return SIZE_MAX;
-	for (size_t i = index_hash(address, x->size); x->keys[i]; i = (i + 1) & (x->size - 1))
-		if (x->keys[i] == address)
-			return x->slots[i];
-	return SIZE_MAX;
-}
-
-/* Without memory the index simply stops growing: lookups then miss. */
-static void index_add(struct bh_index *x, uint64_t address, size_t slot)
-{
-	if ((x->used + 1) * 2 > x->size) {
-		size_t size = x->size ? 2 * x->size : 64;
-		uint64_t *keys = calloc(size, sizeof(*keys));
-		size_t *slots = calloc(size, sizeof(*slots));
-		if (!keys || !slots) {
-			free(keys);
-			free(slots);
-			return;
-		}
-		for (size_t i = 0; i < x->size; i++) {
-			if (!x->keys[i])
-				continue;
-			size_t j = index_hash(x->keys[i], size);
-			while (keys[j])
-				j = (j + 1) & (size - 1);
-			keys[j] = x->keys[i];
-			slots[j] = x->slots[i];
-		}
-		free(x->keys);
-		free(x->slots);
-		x->keys = keys;
-		x->slots = slots;
-		x->size = size;
-	}
-	size_t i = index_hash(address, x->size);
-	while (x->keys[i])
-		i = (i + 1) & (x->size - 1);
-	x->keys[i] = address;
-	x->slots[i] = slot;
-	x->used++;
 }
 
 static void read_flag_values(struct ac_program *prog, struct bh_flag_values *v)
@@ -267,18 +211,17 @@ static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decod
 static struct ac_bh *add_bh(struct ac_program *prog, struct ac_bh_list *list,
 			    struct bh_decoder *d, uint64_t address, const char *where)
 {
-	size_t known = index_find(&d->index, address);
-	if (known != SIZE_MAX) {
+	uint64_t known;
+	if (ac_hash_map_get(&d->index, address, &known)) {
 		append_where(&list->items[known], where);
 		return &list->items[known];
 	}
-	struct ac_bh *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_bh *bh = ac_array_slot(list->items, list->n);
+	if (!bh)
 		return NULL;
-	list->items = grown;
-	index_add(&d->index, address, list->n);
-	struct ac_bh *bh = &list->items[list->n++];
-	memset(bh, 0, sizeof(*bh));
+	/* Without memory the index stops growing: the BH is then not deduplicated. */
+	ac_hash_map_add(&d->index, address, list->n);
+	list->n++;
 	append_where(bh, where);
 	struct ac_object obj = { .address = address };
 	struct ac_error *err = NULL;
@@ -425,8 +368,7 @@ struct ac_error *ac_bhs_decode(struct ac_program *prog,
 		return ac_error_prefix(err, "AioContext 0x%" PRIx64 ": BH list",
 				       ctx->obj.address);
 	decode_list(prog, &d, ctx, which, first, &list);
-	free(d.index.keys);
-	free(d.index.slots);
+	ac_hash_map_deinit(&d.index);
 	*ret = list;
 	return NULL;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bdrv-states.h"
 #include "block-node.h"
 #include "util/util.h"
 
@@ -99,6 +100,11 @@ static struct ac_error *decode_requests(struct ac_program *prog,
 			if (!terr)
 				r.type_name = ac_object_enum_name(prog, &type, (int64_t)v);
 			ac_error_destroy(terr);
+			/* 2.1 has no enumerator to name: say what is_write says. */
+			terr = r.type_name ? NULL : ac_object_member_uint(prog, &req, "is_write", &v);
+			if (!r.type_name && !terr)
+				r.type_name = v ? "write (is_write true)" : "read (is_write false)";
+			ac_error_destroy(terr);
 		}
 		if (err)
 			break;
@@ -124,6 +130,15 @@ static struct ac_error *decode_node(struct ac_program *prog, const struct ac_obj
 		node->name = strdup(node->node_name);
 	else
 		node->name = member_string(prog, bs, "filename");
+	/* 2.x: unnamed nodes, an NBD node's filename empty; 2.1's device name. */
+	if (node->name && !node->name[0]) {
+		free(node->name);
+		node->name = member_string(prog, bs, "device_name");
+		if (node->name && !node->name[0]) {
+			free(node->name);
+			node->name = NULL;
+		}
+	}
 	if (!node->name && asprintf(&node->name, "node@0x%" PRIx64, bs->address) < 0)
 		return &ac_error_no_memory;
 	struct ac_object drv;
@@ -145,6 +160,8 @@ static struct ac_error *decode_node(struct ac_program *prog, const struct ac_obj
 		return &ac_error_no_memory;
 	node->has_in_flight = member_uint_opt(prog, bs, "in_flight", &node->in_flight);
 	node->has_write_gen = member_uint_opt(prog, bs, "write_gen", &node->write_gen);
+	node->has_wr_highest_sector = !node->has_write_gen &&
+		member_uint_opt(prog, bs, "wr_highest_sector", &node->wr_highest_sector);
 	/* Drained sections in force (2.8+): a drain waits while in_flight > 0. */
 	node->has_quiesce_counter = member_uint_opt(prog, bs, "quiesce_counter",
 						    &node->quiesce_counter);
@@ -214,25 +231,21 @@ static struct ac_error *list_first(struct ac_program *prog, const char *variable
 
 static struct ac_error *decode_nodes(struct ac_program *prog, struct ac_block_graph *g)
 {
-	struct ac_object bs;
-	struct ac_error *err = list_first(prog, "all_bdrv_states", BDS_HINT, &bs, &g->has_nodes);
-	struct ac_walk walk;
-	ac_walk_init(&walk, MAX_NODES);
-	while (!err && g->has_nodes && bs.address) {
-		if (!ac_walk_step(&walk, bs.address))
-			return ac_error_create(AC_ERR_BAD_DATA, "all_bdrv_states: %s", walk.problem);
-		struct ac_block_node *grown = realloc(g->nodes, (g->n_nodes + 1) * sizeof(*grown));
-		if (!grown)
-			return &ac_error_no_memory;
-		g->nodes = grown;
-		struct ac_block_node *node = &g->nodes[g->n_nodes++];
-		*node = (struct ac_block_node){ 0 };
-		err = decode_node(prog, &bs, node);
-		uint64_t next = 0;
-		if (!err)
-			err = ac_object_member_uint(prog, &bs, "bs_list.tqe_next", &next);
-		bs.address = next;
+	struct ac_bdrv_states states = { 0 };
+	struct ac_error *err = ac_bdrv_states_find(prog, &states);
+	g->has_nodes = !err && states.present;
+	for (size_t i = 0; !err && i < states.n; i++) {
+		struct ac_object bs;
+		err = ac_object_at(prog, "BlockDriverState", BDS_HINT, states.items[i], &bs);
+		struct ac_block_node *node = err ? NULL : ac_array_slot(g->nodes, g->n_nodes);
+		if (!err && !node)
+			err = &ac_error_no_memory;
+		if (!err) {
+			g->n_nodes++;
+			err = decode_node(prog, &bs, node);
+		}
 	}
+	ac_bdrv_states_deinit(&states);
 	return err;
 }
 
@@ -341,4 +354,9 @@ const struct ac_block_node *ac_block_graph_node(const struct ac_block_graph *g,
 		if (g->nodes[i].address == address)
 			return &g->nodes[i];
 	return NULL;
+}
+
+uint64_t ac_block_node_pending(const struct ac_block_node *node)
+{
+	return node->has_in_flight ? node->in_flight : node->n_requests;
 }

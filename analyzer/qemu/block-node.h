@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The block graph, minimal and by name: every BlockDriverState on
- * all_bdrv_states (node name, driver, in_flight, write_gen, its tracked
- * requests) and every BlockBackend on block_backends (name, root node,
- * BlockAcctStats nr_ops/nr_bytes per op type).  Fields a generation or the
+ * all_bdrv_states (before 2.6: bdrv_states and graph_bdrv_states, and
+ * the file/backing_hd nodes under them), with node name, driver,
+ * in_flight, write_gen and its tracked requests; and every BlockBackend
+ * on block_backends (name, root node, BlockAcctStats nr_ops/nr_bytes per
+ * op type).  Fields a generation or the
  * reference runtime lacks are left unset (has_* false), not errors.
  */
 #ifndef AIOCORE_BLOCK_NODE_H
@@ -34,6 +36,9 @@ struct ac_block_node {
 	bool has_in_flight, has_write_gen, has_quiesce_counter;
 	uint64_t in_flight;
 	uint64_t write_gen;      /* bumped by every completed write */
+	/* 2.1, before write_gen: the highest sector written (grows as a copy does). */
+	bool has_wr_highest_sector;
+	uint64_t wr_highest_sector;
 	uint64_t quiesce_counter; /* drained sections begun and not ended */
 	struct ac_tracked_request *requests;
 	size_t n_requests;
@@ -60,6 +65,12 @@ struct ac_block_graph {
 	size_t n_backends;
 	bool has_nodes, has_backends;   /* the program has the lists at all */
 };
+
+/*
+ * Requests in flight on a node as a drain loop counts them: in_flight
+ * (2.8+), else its tracked requests (2.1's bdrv_requests_pending()).
+ */
+uint64_t ac_block_node_pending(const struct ac_block_node *node);
 
 /* Decodes what the program has; unreadable parts become notes. */
 /* One BlockDriverState at address (a request's bs), decoded as the graph's are. */

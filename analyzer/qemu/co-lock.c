@@ -21,8 +21,10 @@ static const struct driver_lock {
 	const char *format_name, *type, *hint, *member;
 	enum ac_co_lock_kind kind;
 } driver_locks[] = {
-	{ "qcow2", "BDRVQcow2State", "qcow2_open", "lock", AC_CO_MUTEX },
-	{ "qcow2", "BDRVQcow2State", "qcow2_open", "compress_wait_queue", AC_CO_QUEUE },
+	/* qcow2's state was BDRVQcowState, like qcow's, before 2.4. */
+	{ "qcow2", "BDRVQcow2State|BDRVQcowState", "qcow2_open", "lock", AC_CO_MUTEX },
+	{ "qcow2", "BDRVQcow2State|BDRVQcowState", "qcow2_open", "compress_wait_queue",
+	  AC_CO_QUEUE },
 	{ "qed", "BDRVQEDState", "bdrv_qed_open", "table_lock", AC_CO_MUTEX },
 	{ "nbd", "BDRVNBDState", "nbd_client_co_preadv", "send_mutex|client.send_mutex",
 	  AC_CO_MUTEX },
@@ -154,6 +156,7 @@ struct ac_error *ac_co_lock_decode(struct ac_program *prog, enum ac_co_lock_kind
 		/* 2.1-2.4 record no holder. */
 		struct ac_error *e2 = err ? NULL
 				      : ac_object_member_uint(prog, &obj, "holder", &lock.holder);
+		lock.has_holder = !err && !e2;
 		if (e2 && !ac_error_catch(&e2, AC_ERR_LOOKUP))
 			err = e2;
 		if (!err && ac_object_has_member(prog, &obj, "from_push")) {
@@ -271,6 +274,29 @@ static uint64_t member_address(struct ac_program *prog, const char *type, const 
 	return member.address;
 }
 
+/*
+ * member_address() of the first of type's '|' alternatives the hint's CU
+ * has; its name into found.  0 when none has the member.
+ */
+static uint64_t state_member_address(struct ac_program *prog, const char *types,
+				     const char *hint, uint64_t address, const char *path,
+				     char *found, size_t size)
+{
+	for (const char *t = types; *t;) {
+		const char *bar = strchr(t, '|');
+		size_t len = bar ? (size_t)(bar - t) : strlen(t);
+		snprintf(found, size, "%.*s", (int)len, t);
+		struct ac_object obj;
+		struct ac_error *err = ac_object_at(prog, found, hint, address, &obj);
+		if (!err || !ac_error_catch(&err, AC_ERR_LOOKUP) || !bar) {
+			ac_error_destroy(err);
+			return member_address(prog, found, hint, address, path);
+		}
+		t = bar + 1;
+	}
+	return 0;
+}
+
 static void from_block_nodes(struct finder *f)
 {
 	struct ac_block_graph graph;
@@ -295,9 +321,11 @@ static void from_block_nodes(struct finder *f)
 			const struct driver_lock *d = &driver_locks[k];
 			if (strcmp(d->format_name, b->driver))
 				continue;
-			uint64_t at = member_address(f->prog, d->type, d->hint, opaque, d->member);
+			char type[64];
+			uint64_t at = state_member_address(f->prog, d->type, d->hint, opaque,
+							   d->member, type, sizeof(type));
 			const char *bar = strchr(d->member, '|');
-			snprintf(name, sizeof(name), "%s.%.*s of node %s", d->type,
+			snprintf(name, sizeof(name), "%s.%.*s of node %s", type,
 				 bar ? (int)(bar - d->member) : (int)strlen(d->member), d->member,
 				 b->label);
 			consider(f, d->kind, at, name);

@@ -34,6 +34,7 @@ struct ac_co_lock {
 	char *name;              /* "BDRVQcow2State.lock of node \"n\" (qcow2 f)" */
 	bool locked;             /* CoMutex: locked (or a waiter count) != 0 */
 	uint64_t holder;         /* CoMutex.holder, 0 if free or not recorded */
+	bool has_holder;         /* this layout has CoMutex.holder (2.1 has not) */
 	uint64_t *waiters;       /* coroutines, in wake-up order */
 	size_t n_waiters;
 	char *problem;           /* why the waiter walk stopped early, or NULL */

@@ -8,6 +8,7 @@
 #include "block-node.h"
 #include "co-lock.h"
 #include "coroutine.h"
+#include "coroutine-stack.h"
 #include "target/target.h"
 #include "util/util.h"
 #include "dwarf/dwarf.h"
@@ -196,9 +197,13 @@ static void read_context(struct ac_program *prog, struct guard_state *gs,
 	}
 }
 
-/* The thread's current coroutine, if it is a real one (not the leader). */
-static void add_current(struct ac_program *prog, struct ac_coroutine_list *list,
-			const struct ac_thread *thread, const struct ac_tls_variable *tls)
+/*
+ * The thread's current coroutine from its thread-local: 0 for its own stack
+ * (the leader: no entry, nobody called it).
+ * false if it cannot be read (noted).
+ */
+static bool read_current(struct ac_program *prog, const struct ac_thread *thread, const struct ac_tls_variable *tls,
+			uint64_t *ret)
 {
 	uint64_t var, address;
 	const char *var_name = tls->name;
@@ -208,10 +213,11 @@ static void add_current(struct ac_program *prog, struct ac_coroutine_list *list,
 	if (err) {
 		ac_program_note_error(prog, err, "thread %d: thread-local %s", thread->tid,
 				      var_name);
-		return;
+		return false;
 	}
+	*ret = 0;
 	if (!address)
-		return;
+		return true;
 	struct ac_object obj;
 	uint64_t entry = 0, caller = 0;
 	err = ac_object_at(prog, "Coroutine", COROUTINE_HINT, address, &obj);
@@ -222,17 +228,22 @@ static void add_current(struct ac_program *prog, struct ac_coroutine_list *list,
 	if (err) {
 		ac_program_note_error(prog, err, "thread %d: current coroutine 0x%" PRIx64,
 				      thread->tid, address);
-		return;
+		return false;
 	}
-	/* The thread's own stack (the leader): no entry, nobody called it. */
 	if (!entry && !caller)
-		return;
+		return true;
+	*ret = address;
+	return true;
+}
+
+static void mark_current(struct ac_coroutine_list *list, uint64_t address, pid_t tid)
+{
 	char source[64];
-	snprintf(source, sizeof(source), "current in thread %d", thread->tid);
+	snprintf(source, sizeof(source), "current in thread %d", tid);
 	bool is_new;
 	struct ac_coroutine *co = list_add(list, address, source, &is_new);
 	if (co)
-		co->current_in_tid = thread->tid;
+		co->current_in_tid = tid;
 }
 
 /* 7.2+ wraps it in QEMU_DEFINE_STATIC_CO_TLS. */
@@ -245,19 +256,104 @@ static bool current_variable(struct ac_program *prog, struct ac_tls_variable *re
 	return found;
 }
 
-/*
- * QEMU 2.1's backends keep CoroutineThreadState behind pthread_getspecific():
- * reaching it takes glibc's private struct pthread, which aiocore does not
- * decode.
- */
-static bool has_thread_state_key(struct ac_program *prog)
+/* Each listed coroutine's stack, read once for all threads (size 0: none). */
+struct stack_cache {
+	struct ac_coroutine_stack *stacks;
+	size_t n;
+};
+
+static const struct ac_coroutine_stack *cached_stack(struct ac_program *prog,
+						     struct stack_cache *cache,
+						     const struct ac_coroutine_list *list,
+						     size_t i)
 {
-	struct ac_variable var;
-	struct ac_error *err = ac_dwarf_find_variable(prog->dwarf, "thread_state_key",
-						      "qemu_coroutine_switch", &var);
-	bool found = !err;
-	ac_error_destroy(err);
-	return found;
+	if (i >= cache->n) {
+		struct ac_coroutine_stack *grown = realloc(cache->stacks,
+							   list->n * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		for (size_t j = cache->n; j < list->n; j++) {
+			struct ac_error *err = ac_coroutine_stack_of(prog, list->items[j].address,
+								     &grown[j]);
+			/* An unreadable coroutine is noted where it is decoded. */
+			if (err) {
+				ac_error_destroy(err);
+				grown[j] = (struct ac_coroutine_stack){ 0, 0 };
+			}
+		}
+		cache->stacks = grown;
+		cache->n = list->n;
+	}
+	return cache->stacks[i].size ? &cache->stacks[i] : NULL;
+}
+
+/* Index of the listed coroutine whose stack holds sp, or -1. */
+static long stack_owner(struct ac_program *prog, struct stack_cache *cache,
+			const struct ac_coroutine_list *list, uint64_t sp)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ac_coroutine_stack *stack = cached_stack(prog, cache, list, i);
+		if (stack && ac_coroutine_stack_contains(stack, sp))
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * A thread whose `current` is not known (QEMU 2.1's pthread-specific data,
+ * no thread pointer): the coroutine whose stack holds its sp, else the one
+ * its coroutine_trampoline frame names.
+ */
+static void current_by_stack(struct ac_program *prog, struct stack_cache *cache,
+			     struct ac_coroutine_list *list, size_t index)
+{
+	const struct ac_thread *t = ac_target_thread(prog->target, index);
+	uint64_t sp = ac_registers_sp(ac_target_arch(prog->target), t);
+	long owner = stack_owner(prog, cache, list, sp);
+	if (owner >= 0) {
+		mark_current(list, list->items[owner].address, t->tid);
+		return;
+	}
+	uint64_t address;
+	struct ac_error *err = ac_coroutine_from_trampoline(prog, index, &address);
+	if (err) {
+		ac_program_note_error(prog, err, "thread %d runs a coroutine no seed "
+				      "reaches, not shown", t->tid);
+		return;
+	}
+	if (!address)
+		return;
+	mark_current(list, address, t->tid);
+	owner = stack_owner(prog, cache, list, sp);
+	if (owner < 0 || list->items[owner].address != address)
+		ac_program_note(prog, "thread %d: coroutine_trampoline names coroutine 0x%" PRIx64
+				", but sp 0x%" PRIx64 " is not on its stack", t->tid, address, sp);
+}
+
+/* `current` against the stack: a disagreement is worth a note, not more. */
+static void check_current(struct ac_program *prog, struct stack_cache *cache,
+			  const struct ac_coroutine_list *list, const struct ac_thread *t,
+			  uint64_t current, const char *var_name)
+{
+	uint64_t sp = ac_registers_sp(ac_target_arch(prog->target), t);
+	long owner = stack_owner(prog, cache, list, sp);
+	if (owner >= 0 && list->items[owner].address != current) {
+		ac_program_note(prog, "thread %d: sp 0x%" PRIx64 " is on coroutine 0x%" PRIx64
+				"'s stack, but %s is 0x%" PRIx64, t->tid, sp,
+				list->items[owner].address, var_name, current);
+		return;
+	}
+	if (owner >= 0 || !current)
+		return;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ac_coroutine_stack *stack;
+		if (list->items[i].address != current ||
+		    !(stack = cached_stack(prog, cache, list, i)))
+			continue;   /* an unreadable current is noted where it is decoded */
+		ac_program_note(prog, "thread %d: %s is coroutine 0x%" PRIx64 ", but sp 0x%"
+				PRIx64 " is not on its stack [0x%" PRIx64 ", +%" PRIu64 ")",
+				t->tid, var_name, current, sp, stack->base, stack->size);
+	}
 }
 
 struct ac_error *ac_coroutines_decode(struct ac_program *prog,
@@ -273,30 +369,44 @@ struct ac_error *ac_coroutines_decode(struct ac_program *prog,
 		if (!list_add(&list, seeds[i].address, seeds[i].source, &is_new))
 			goto no_memory;
 	}
-	struct ac_tls_variable var;
-	if (current_variable(prog, &var)) {
-		size_t no_tp = 0;
-		for (size_t i = 0; i < ac_target_thread_count(prog->target); i++) {
-			const struct ac_thread *t = ac_target_thread(prog->target, i);
-			if (!t->tls_base) {
-				no_tp++;
-				continue;
-			}
-			add_current(prog, &list, t, &var);
-		}
-		/* qemu-user cores, for one, carry no NT_ARM_TLS. */
-		if (no_tp)
-			ac_program_note(prog, "%zu thread%s without a known thread pointer: "
-					"their current coroutine (%s) is not shown", no_tp,
-					no_tp == 1 ? "" : "s", var.name);
-	} else if (has_thread_state_key(prog)) {
-		ac_program_note(prog, "the current coroutine is pthread-specific data "
-			"(thread_state_key, as in QEMU 2.1), not read from a core: "
-			"threads' current coroutines are not shown");
-	} else {
-		ac_program_note(prog, "no thread-local co_tls_current or current: "
-			"threads' current coroutines are not shown");
+	size_t n_threads = ac_target_thread_count(prog->target);
+	/* Per thread: 1 if `current` was read, its value in currents. */
+	uint64_t *currents = calloc(n_threads ? n_threads : 1, sizeof(*currents));
+	bool *known = calloc(n_threads ? n_threads : 1, sizeof(*known));
+	if (!currents || !known) {
+		free(currents);
+		free(known);
+		goto no_memory;
 	}
+	struct ac_tls_variable var;
+	bool has_current = current_variable(prog, &var);
+	size_t no_tp = 0;
+	for (size_t i = 0; has_current && i < n_threads; i++) {
+		const struct ac_thread *t = ac_target_thread(prog->target, i);
+		if (!t->tls_base)
+			no_tp++;
+		else if ((known[i] = read_current(prog, t, &var, &currents[i])) &&
+			 currents[i])
+			mark_current(&list, currents[i], t->tid);
+	}
+	/* After every `current` is listed, so that each can be checked. */
+	struct stack_cache cache = { 0 };
+	for (size_t i = 0; i < n_threads; i++) {
+		if (known[i])
+			check_current(prog, &cache, &list, ac_target_thread(prog->target, i),
+				      currents[i], var.name);
+		else
+			current_by_stack(prog, &cache, &list, i);
+	}
+	free(cache.stacks);
+	free(currents);
+	free(known);
+	/* qemu-user cores, for one, carry no NT_ARM_TLS. */
+	if (no_tp)
+		ac_program_note(prog, "%zu thread%s without a known thread pointer: "
+				"their current coroutine (%s) is found by stack pointer "
+				"among the coroutines shown only", no_tp,
+				no_tp == 1 ? "" : "s", var.name);
 
 	struct guard_state gs = { 0 };
 	for (size_t i = 0; i < list.n; i++) {
@@ -492,7 +602,15 @@ static void collect_nbd(struct ac_program *prog, struct seed_list *seeds)
 	}
 	for (size_t i = 0; i < clients.n; i++) {
 		const struct ac_nbd_client *c = &clients.items[i];
-		for (size_t r = 0; r < c->n_requests; r++)
+		bool handles = c->slots && !strcmp(c->slots, "recv_coroutine");   /* 2.x */
+		for (size_t r = 0; r < c->n_requests && handles; r++) {
+			char *source;
+			if (asprintf(&source, "waiting on NBD reply, recv_coroutine[%zu] of %s 0x%" PRIx64,
+				     c->requests[r].index, c->state_type, c->state_address) < 0)
+				source = NULL;
+			seed_add_text(seeds, c->requests[r].coroutine, source);
+		}
+		for (size_t r = 0; r < c->n_requests && !handles; r++)
 			seed_add(seeds, c->requests[r].coroutine,
 				 "waiting on NBD reply, NBDClientRequest 0x%" PRIx64,
 				 c->requests[r].address);

@@ -9,6 +9,7 @@
 
 /* job.c keeps the list static: this names its CU. */
 #define JOB_HINT "job_create"
+#define BLOCK_JOB_HINT "block_job_create"
 #define MAX_JOBS 10000
 /* A mirror job has at most MAX_IN_FLIGHT (16) operations, plus pseudo ops. */
 #define MAX_OPS 1024
@@ -61,6 +62,26 @@ static struct ac_error *decode_mirror_ops(struct ac_program *prog, struct ac_job
 	return err;
 }
 
+/* A 2.x BlockJob's state from its flags, first match wins. */
+static const char *flags_state(struct ac_program *prog, const struct ac_object *obj)
+{
+	static const struct { const char *flag, *state; } flags[] = {
+		{ "completed", "completed" }, { "cancelled", "cancelled" },
+		{ "paused", "paused" }, { "ready", "ready" },
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		uint64_t v = 0;
+		struct ac_error *err = ac_object_member_uint(prog, obj, flags[i].flag, &v);
+		if (err) {
+			ac_error_destroy(err);
+			return NULL;
+		}
+		if (v)
+			return flags[i].state;
+	}
+	return "running";
+}
+
 static struct ac_error *decode_job(struct ac_program *prog, const struct ac_object *obj,
 				   struct ac_job *job)
 {
@@ -80,6 +101,8 @@ static struct ac_error *decode_job(struct ac_program *prog, const struct ac_obje
 		job->type = enum_member(prog, &driver, "job_type");
 	ac_error_destroy(err);
 	job->status = enum_member(prog, obj, "status");
+	if (!job->status)
+		job->flags_state = flags_state(prog, obj);
 	err = ac_object_member_uint(prog, obj, "busy", &v);
 	if (!err)
 		job->busy = v;
@@ -102,9 +125,11 @@ static struct ac_error *decode_job(struct ac_program *prog, const struct ac_obje
 			ac_program_note_error(prog, err, "job %s: mirror operations", job->id);
 		err = NULL;
 	}
-	err = ac_object_member_uint(prog, obj, "progress.current|progress_current", &job->current);
+	err = ac_object_member_uint(prog, obj, "progress.current|progress_current|offset",
+				    &job->current);
 	if (!err)
-		err = ac_object_member_uint(prog, obj, "progress.total|progress_total", &job->total);
+		err = ac_object_member_uint(prog, obj, "progress.total|progress_total|len",
+					    &job->total);
 	if (!err)
 		job->has_progress = true;
 	else if (!ac_error_catch(&err, AC_ERR_LOOKUP))
@@ -117,6 +142,9 @@ struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret
 	struct ac_job_list list = { 0 };
 	struct ac_object head, job;
 	struct ac_error *err = ac_object_variable(prog, "jobs", JOB_HINT, &head);
+	/* Before 3.0: blockjob.c's list of BlockJob, linked the same way. */
+	if (ac_error_catch(&err, AC_ERR_LOOKUP))
+		err = ac_object_variable(prog, "block_jobs", BLOCK_JOB_HINT, &head);
 	if (ac_error_catch(&err, AC_ERR_LOOKUP)) {
 		*ret = list;
 		return NULL;
@@ -133,16 +161,15 @@ struct ac_error *ac_jobs_decode(struct ac_program *prog, struct ac_job_list *ret
 			err = ac_error_create(AC_ERR_BAD_DATA, "jobs: %s", walk.problem);
 			break;
 		}
-		struct ac_job *grown = realloc(list.items, (list.n + 1) * sizeof(*grown));
-		if (!grown) {
+		struct ac_job *slot = ac_array_slot(list.items, list.n);
+		if (!slot) {
 			err = &ac_error_no_memory;
 			break;
 		}
-		list.items = grown;
-		err = decode_job(prog, &job, &list.items[list.n]);
+		err = decode_job(prog, &job, slot);
 		if (err) {
-			free(list.items[list.n].id);
-			free(list.items[list.n].op_coroutines);
+			free(slot->id);
+			free(slot->op_coroutines);
 			break;
 		}
 		list.n++;
@@ -185,4 +212,11 @@ const char *ac_job_enum_text(const char *name, char *buf, size_t size)
 		buf[n] = (char)(name[n] == '_' ? '-' : tolower((unsigned char)name[n]));
 	buf[n] = '\0';
 	return name ? buf : "?";
+}
+
+const char *ac_job_status_text(const struct ac_job *job, char *buf, size_t size)
+{
+	if (!job->status && job->flags_state)
+		return job->flags_state;
+	return ac_job_enum_text(job->status, buf, size);
 }

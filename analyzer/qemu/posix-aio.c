@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "posix-aio.h"
@@ -43,10 +44,16 @@ struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
 	if (err)
 		return ac_error_prefix(err, "RawPosixAIOData 0x%" PRIx64, address);
 	r.kind = ac_posix_aio_kind(type);
+	/*
+	 * Not a program note: the caller knows whether the thread was running,
+	 * when a request read from its stack may be half-written.
+	 */
 	if (r.bs) {
 		err = ac_block_node_decode(prog, r.bs, &r.node);
-		if (err)
-			ac_program_note_error(prog, err, "RawPosixAIOData 0x%" PRIx64 ".bs", address);
+		if (err && asprintf(&r.node_problem, "RawPosixAIOData 0x%" PRIx64 ".bs: %s",
+				    address, err->message) < 0)
+			r.node_problem = NULL;
+		ac_error_destroy(err);
 	}
 	*ret = r;
 	return NULL;
@@ -55,5 +62,6 @@ struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
 void ac_posix_aio_deinit(struct ac_posix_aio *aio)
 {
 	ac_block_node_deinit(&aio->node);
+	free(aio->node_problem);
 	*aio = (struct ac_posix_aio){ 0 };
 }

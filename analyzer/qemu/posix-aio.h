@@ -22,6 +22,7 @@ struct ac_posix_aio {
 	const char *kind;        /* "read", "write", "flush", ... (static) */
 	uint64_t bs;
 	struct ac_block_node node;  /* node.address == 0: not decoded */
+	char *node_problem;         /* why node is not decoded, or NULL */
 };
 
 struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,

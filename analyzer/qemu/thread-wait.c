@@ -368,6 +368,9 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 	struct ac_error *err = ac_posix_aio_decode(prog, aiocb, &w->aio);
 	if (err)
 		add_problem(w, err, "the worker's request");
+	/* A running worker's request may be half-written: no problem to report. */
+	else if (w->aio.node_problem && w->kind != AC_WAIT_NONE && !w->problem)
+		w->problem = strdup(w->aio.node_problem);
 }
 
 static void decode_thread(struct ac_program *prog, size_t index, struct ac_thread_wait *w)

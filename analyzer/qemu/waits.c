@@ -107,8 +107,23 @@ static long block_node(struct ac_waits *w, const struct ac_block_node *b)
 	return at;
 }
 
+/*
+ * Whether a worker's request names a node of the block graph.  A running
+ * worker's stack is read mid-write: its request's bs may be stale, and a
+ * node the graph does not hold is not worth a leaf of garbage.
+ */
+static bool known_node(const struct ac_analysis *a, uint64_t address)
+{
+	if (!a->blocks.has_nodes)
+		return true;    /* nothing to check against */
+	for (size_t k = 0; k < a->blocks.n_nodes; k++)
+		if (a->blocks.nodes[k].address == address)
+			return true;
+	return false;
+}
+
 /* Locks and I/O: thread -> mutex -> owner thread, thread -> block node. */
-static void add_thread_edges(struct ac_waits *w)
+static void add_thread_edges(struct ac_waits *w, const struct ac_analysis *a)
 {
 	for (size_t i = 0; i < w->threads.n; i++) {
 		const struct ac_thread_wait *t = &w->threads.items[i];
@@ -122,7 +137,8 @@ static void add_thread_edges(struct ac_waits *w)
 				if (w->threads.items[o].tid == t->owner_tid)
 					add_edge(w, lock, (long)o, "held by");
 		}
-		if (t->aio.node.address && (t->kind == AC_WAIT_IO || t->kind == AC_WAIT_NONE))
+		if (t->aio.node.address && (t->kind == AC_WAIT_IO || t->kind == AC_WAIT_NONE) &&
+		    known_node(a, t->aio.node.address))
 			add_edge(w, (long)i, block_node(w, &t->aio.node),
 				 t->kind == AC_WAIT_IO ? "in I/O on" : "runs a request on");
 	}
@@ -180,7 +196,7 @@ static void add_jobs(struct ac_waits *w, const struct ac_analysis *a)
 		long job = add_node(w, AC_NODE_JOB, j->address, "job",
 				    format("job \"%s\" (%s) %s%s%s%s", j->id,
 					   ac_job_enum_text(j->type, type, sizeof(type)),
-					   ac_job_enum_text(j->status, status, sizeof(status)),
+					   ac_job_status_text(j, status, sizeof(status)),
 					   j->busy ? ", busy" : "", j->paused ? ", paused" : "",
 					   progress));
 		if (job < 0)
@@ -206,7 +222,7 @@ static void add_drains(struct ac_waits *w, const struct ac_analysis *a)
 		const struct ac_drain *d = &a->drains[i];
 		for (size_t k = 0; k < a->blocks.n_nodes; k++) {
 			const struct ac_block_node *b = &a->blocks.nodes[k];
-			if (d->bs ? b->address == d->bs : b->has_in_flight && b->in_flight)
+			if (d->bs ? b->address == d->bs : ac_block_node_pending(b) > 0)
 				add_edge(w, (long)d->thread_index, block_node(w, b), "drains");
 		}
 	}
@@ -241,13 +257,14 @@ static void add_connections(struct ac_program *prog, struct ac_waits *w,
 {
 	for (size_t i = 0; i < a->nbd.n; i++) {
 		const struct ac_nbd_client *c = &a->nbd.items[i];
+		char label[96];
 		char in_flight[40] = "";
 		if (c->has_in_flight)
 			snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRId64, c->in_flight);
 		long conn = add_node(w, AC_NODE_CONNECTION, c->state_address, "connection",
-				     format("NBD connection of node \"%s\" (%s, fd %d, %zu "
+				     format("NBD connection of %s (%s, fd %d, %zu "
 					    "request%s waiting for replies%s)",
-					    c->node_name ? c->node_name : "?",
+					    ac_nbd_client_label(c, label, sizeof(label)),
 					    c->state_name ? c->state_name : "state ?",
 					    c->fd, c->n_requests,
 					    c->n_requests == 1 ? "" : "s", in_flight));
@@ -278,11 +295,16 @@ static void add_co_locks(struct ac_program *prog, struct ac_waits *w,
 {
 	for (size_t i = 0; i < a->co_locks.n; i++) {
 		const struct ac_co_lock *l = &a->co_locks.items[i];
+		/* Without CoMutex.holder nothing in memory says who holds it. */
+		const char *state = l->kind != AC_CO_MUTEX ? ""
+				    : l->holder ? "held, "
+				    : l->locked && !l->has_holder
+				    ? "locked, holder not recorded (no CoMutex.holder in this QEMU), "
+				    : "";
 		long lock = add_node(w, AC_NODE_CO_LOCK, l->address, "colock",
 				     format("%s 0x%" PRIx64 " %s: %s%zu waiter%s",
 					    l->kind == AC_CO_MUTEX ? "CoMutex" : "CoQueue",
-					    l->address, l->name,
-					    l->kind == AC_CO_MUTEX && l->holder ? "held, " : "",
+					    l->address, l->name, state,
 					    l->n_waiters, l->n_waiters == 1 ? "" : "s"));
 		if (lock < 0)
 			continue;
@@ -291,6 +313,71 @@ static void add_co_locks(struct ac_program *prog, struct ac_waits *w,
 			add_edge(w, coroutine_node_at(prog, w, l->waiters[k]), lock, "waits for");
 		if (l->holder)
 			add_edge(w, lock, coroutine_node_at(prog, w, l->holder), "held by");
+	}
+}
+
+/* Whether `to` is reachable from `from` along edges (bounded by the graph). */
+static bool reaches(const struct ac_waits *w, size_t from, size_t to)
+{
+	size_t *queue = malloc(w->n_nodes * sizeof(*queue));
+	unsigned char *seen = calloc(w->n_nodes, 1);
+	bool found = false;
+	size_t head = 0, tail = 0;
+	if (queue && seen) {
+		queue[tail++] = from;
+		seen[from] = 1;
+	}
+	while (head < tail && !found) {
+		size_t v = queue[head++];
+		found = v == to;
+		for (size_t e = 0; e < w->n_edges; e++)
+			if (w->edges[e].from == v && !seen[w->edges[e].to]) {
+				seen[w->edges[e].to] = 1;
+				queue[tail++] = w->edges[e].to;
+			}
+	}
+	free(queue);
+	free(seen);
+	return found;
+}
+
+/*
+ * A synchronous wrapper (bdrv_prwv_co, blk_prw, bdrv_poll_co) polls until
+ * the coroutine it created, whose argument is on its stack, is done.  When
+ * the coroutine's chain already leads back to that thread (a done request
+ * its completion BH, run by the poller, completes), the thread is what the
+ * coroutine waits for: no edge back, which would hide that leaf in a cycle
+ * that is no deadlock.
+ */
+static void add_co_polls(struct ac_program *prog, struct ac_waits *w)
+{
+	size_t n = w->n_nodes;
+	for (size_t i = 0; i < n; i++) {
+		if (w->nodes[i].type != AC_NODE_COROUTINE)
+			continue;
+		struct ac_object co;
+		uint64_t arg = 0;
+		struct ac_error *err = ac_object_at(prog, "Coroutine", "qemu_coroutine_enter",
+						    w->nodes[i].address, &co);
+		if (!err)
+			err = ac_object_member_uint(prog, &co, "entry_arg", &arg);
+		if (err) {
+			ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64, w->nodes[i].address);
+			continue;
+		}
+		for (size_t t = 0; arg && t < w->threads.n; t++) {
+			struct ac_co_poll poll;
+			size_t thread = ac_waits_thread_node(w, t);
+			if (!ac_co_poll_find(prog, t, arg, &poll) || reaches(w, i, thread))
+				continue;
+			struct ac_co_poll *slot = ac_array_slot(w->polls, w->n_polls);
+			if (!slot)
+				return;
+			poll.coroutine = w->nodes[i].address;
+			*slot = poll;
+			w->n_polls++;
+			add_edge(w, (long)thread, (long)i, "polls for");
+		}
 	}
 }
 
@@ -350,12 +437,13 @@ struct ac_error *ac_waits_build(struct ac_program *prog, const struct ac_analysi
 	if (err)
 		return err;
 	add_threads(prog, &w);
-	add_thread_edges(&w);
+	add_thread_edges(&w, a);
 	add_requests(&w, a);
 	add_jobs(&w, a);
 	add_drains(&w, a);
 	add_connections(prog, &w, a);
 	add_co_locks(prog, &w, a);
+	add_co_polls(prog, &w);
 	if (w.n_nodes >= MAX_NODES || w.n_edges >= MAX_NODES)
 		ac_program_note(prog, "wait-for graph cut at %d nodes or edges", MAX_NODES);
 	find_cycle(&w);
@@ -371,6 +459,7 @@ void ac_waits_deinit(struct ac_waits *w)
 	}
 	free(w->nodes);
 	free(w->edges);
+	free(w->polls);
 	free(w->cycle);
 	ac_thread_waits_deinit(&w->threads);
 	*w = (struct ac_waits){ 0 };
@@ -459,6 +548,15 @@ size_t ac_waits_leaves(const struct ac_waits *w, struct ac_wait_leaf *leaves, si
 	free(queue);
 	free(seen);
 	return n;
+}
+
+const struct ac_co_poll *ac_waits_poll(const struct ac_waits *w, size_t thread, size_t co)
+{
+	for (size_t i = 0; i < w->n_polls; i++)
+		if (ac_waits_thread_node(w, w->polls[i].thread_index) == thread &&
+		    w->nodes[co].address == w->polls[i].coroutine)
+			return &w->polls[i];
+	return NULL;
 }
 
 size_t ac_waits_thread_node(const struct ac_waits *w, size_t thread_index)

@@ -4,8 +4,9 @@
  * blocked in, thread-wait.h), coroutines, thread-pool requests, QemuMutexes
  * with their owners (the BQL among them), block nodes (also those a drain
  * loop waits for, drain.h), block jobs (job -> its coroutine -> the
- * coroutines of its operations), NBD connections with their server, and
- * CoMutexes/CoQueues (waiters -> lock -> holder).  Edges: who
+ * coroutines of its operations), NBD connections with their server,
+ * CoMutexes/CoQueues (waiters -> lock -> holder), and a thread polling in a
+ * synchronous wrapper -> the coroutine it created (co-poll.h).  Edges: who
  * waits on whom.  Following them from a root (nothing waits on it) ends at
  * the answer: a syscall on a named file that has not returned, a lock whose
  * owner is itself waiting (a cycle: a deadlock), a request no worker runs.
@@ -22,6 +23,7 @@
 #include "dwarf/dwarf.h"
 #include "job.h"
 #include "co-lock.h"
+#include "co-poll.h"
 #include "nbd-client.h"
 #include "thread-pool.h"
 #include "thread-wait.h"
@@ -63,6 +65,8 @@ struct ac_waits {
 	size_t n_nodes;
 	struct ac_wait_edge *edges;
 	size_t n_edges;
+	struct ac_co_poll *polls; /* threads polling for a coroutine (co-poll.h) */
+	size_t n_polls;
 	size_t *cycle;           /* a wait cycle (node indexes), NULL if none */
 	size_t n_cycle;
 };
@@ -95,6 +99,8 @@ struct ac_wait_leaf {
 	size_t n_waiters;        /* nodes above it */
 };
 size_t ac_waits_leaves(const struct ac_waits *waits, struct ac_wait_leaf *leaves, size_t max);
+/* How thread node `thread` polls for coroutine node `co`, or NULL. */
+const struct ac_co_poll *ac_waits_poll(const struct ac_waits *waits, size_t thread, size_t co);
 /* Thread node of thread index i. */
 size_t ac_waits_thread_node(const struct ac_waits *waits, size_t thread_index);
 

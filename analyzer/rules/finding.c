@@ -41,9 +41,9 @@ struct ac_finding *ac_findings_add(struct ac_findings *findings,
 }
 
 void ac_finding_evidence(struct ac_finding *finding, const char *what,
-			 bool has_address, uint64_t address, pid_t tid,
-			 const char *frame, const char *value_fmt, ...)
+			 struct ac_evidence_where where, const char *value_fmt, ...)
 {
+	const char *frame = where.frame;
 	if (!finding)
 		return;
 	struct ac_evidence *e = ac_array_slot(finding->evidence, finding->n_evidence);
@@ -62,9 +62,9 @@ void ac_finding_evidence(struct ac_finding *finding, const char *what,
 			free(e->value);
 		return;
 	}
-	e->has_address = has_address;
-	e->address = address;
-	e->tid = tid;
+	e->has_address = where.has_address;
+	e->address = where.address;
+	e->tid = where.tid;
 	finding->n_evidence++;
 }
 

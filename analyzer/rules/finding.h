@@ -53,10 +53,24 @@ struct ac_finding *ac_findings_add(struct ac_findings *findings,
 				   enum ac_confidence confidence,
 				   const char *summary_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * Where a piece of evidence was read; every field may be left out:
+ *   ac_evidence_at(AC_ADDRESS(el->address))
+ *   ac_evidence_at(.tid = t->tid, .frame = "#2 aio_poll")
+ *   ac_evidence_at()                      (a count, a time, a summary)
+ */
+struct ac_evidence_where {
+	bool has_address;
+	uint64_t address;
+	pid_t tid;                /* 0: not about a thread */
+	const char *frame;        /* NULL: none */
+};
+#define ac_evidence_at(...) ((struct ac_evidence_where){ __VA_ARGS__ })
+#define AC_ADDRESS(a) .has_address = true, .address = (a)
+
 void ac_finding_evidence(struct ac_finding *finding, const char *what,
-			 bool has_address, uint64_t address, pid_t tid,
-			 const char *frame, const char *value_fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+			 struct ac_evidence_where where, const char *value_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void ac_findings_checked(struct ac_findings *findings, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Most confident first; stable, so among equals the rules' order decides. */

@@ -279,6 +279,13 @@ static struct ac_error *compare_counters(const struct ac_block_graph *eg,
 			err = add_counts(p, what, e->write_gen, l->write_gen,
 					 l->write_gen != e->write_gen);
 		}
+		/* 2.1 has no write_gen: a copy's writes raise the high-water mark. */
+		if (!err && e->has_wr_highest_sector && l->has_wr_highest_sector &&
+		    (e->wr_highest_sector || l->wr_highest_sector)) {
+			snprintf(what, sizeof(what), "node %s wr_highest_sector", e->label);
+			err = add_counts(p, what, e->wr_highest_sector, l->wr_highest_sector,
+					 l->wr_highest_sector != e->wr_highest_sector);
+		}
 		if (!err && e->has_in_flight && l->has_in_flight && (e->in_flight || l->in_flight)) {
 			snprintf(what, sizeof(what), "node %s in_flight", e->label);
 			err = add_counts(p, what, e->in_flight, l->in_flight, false);
@@ -451,9 +458,10 @@ static struct ac_error *summarize(struct ac_progress *p, const struct item *item
 			return &ac_error_no_memory;
 		for (size_t i = 0; i < n; i++)
 			if (items[i].stalled)
-				ac_finding_evidence(f, items[i].what, true, items[i].address, 0, NULL,
+				ac_finding_evidence(f, items[i].what,
+						    ac_evidence_at(AC_ADDRESS(items[i].address)),
 						    "%s, unchanged after %s", items[i].text, when);
-		ac_finding_evidence(f, "time between the cores", false, 0, 0, NULL, "%s (%s)",
+		ac_finding_evidence(f, "time between the cores", ac_evidence_at(), "%s (%s)",
 				    when, p->clock);
 		ac_findings_sort(findings);
 	} else if (moved) {

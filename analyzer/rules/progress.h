@@ -4,8 +4,8 @@
  * cannot tell a stalled request from a slow one, two can.  Compares what
  * the qemu decoders found in each: thread-pool requests (identity and
  * state), the block layer's tracked requests and accounting, write
- * generations, jobs' progress, RCU and BH counts, the threads' frames and
- * CPU time.  A request still in flight, or a running job whose progress
+ * generations (2.1: the highest sector written), jobs' progress, RCU and
+ * BH counts, the threads' frames and CPU time.  A request still in flight, or a running job whose progress
  * did not move, seconds later, is the `no-progress` finding; anything
  * that completed or advanced is "progressing".
  */

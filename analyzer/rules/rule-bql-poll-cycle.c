@@ -278,12 +278,12 @@ void ac_rule_bql_poll_cycle(struct ac_program *prog, const struct ac_analysis *a
 	char frame[160], chain[512];
 	char what[64];
 	snprintf(what, sizeof(what), "%s.lock.__data.__owner", bql);
-	ac_finding_evidence(f, what, true, mutex.address, 0, NULL,
+	ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(mutex.address)),
 			    "%" PRIu64 "%s%s%s, not the main thread %d",
 			    owner, othread->name[0] ? " \"" : "", othread->name,
 			    othread->name[0] ? "\"" : "", main_thread->tid);
 	ac_frame_text(prog, (size_t)owner_index, poll, frame, sizeof(frame));
-	ac_finding_evidence(f, "BQL holder", false, 0, othread->tid, frame,
+	ac_finding_evidence(f, "BQL holder", ac_evidence_at(.tid = othread->tid, .frame = frame),
 			    "asleep in %s on AioContext 0x%" PRIx64 " (%s)",
 			    chain_text(obt, poll, chain, sizeof(chain)), polled,
 			    pctx && pctx->is_iohandler ? "iohandler_ctx" : "not qemu_aio_context");
@@ -291,23 +291,25 @@ void ac_rule_bql_poll_cycle(struct ac_program *prog, const struct ac_analysis *a
 		ac_frame_text(prog, (size_t)owner_index, job, frame, sizeof(frame));
 		char b[128];
 		ac_symbol_base_name(frame_fn(obt, job), b, sizeof(b));
-		ac_finding_evidence(f, "polling under", false, 0, othread->tid, frame,
+		ac_finding_evidence(f, "polling under",
+				    ac_evidence_at(.tid = othread->tid, .frame = frame),
 				    "%s (aio_poll at #%ld)", b, poll);
 	}
 	ac_frame_text(prog, (size_t)main_index, lock, frame, sizeof(frame));
-	ac_finding_evidence(f, "main thread", false, 0, main_thread->tid, frame,
+	ac_finding_evidence(f, "main thread",
+			    ac_evidence_at(.tid = main_thread->tid, .frame = frame),
 			    "waits for the BQL: %s", chain_text(mbt, lock, chain, sizeof(chain)));
 	if (waited) {
 		ac_evidence_bh(f, "runnable BH on qemu_aio_context", waited);
 		if (n_runnable > 1)
-			ac_finding_evidence(f, "runnable BHs on qemu_aio_context", false, 0, 0, NULL,
+			ac_finding_evidence(f, "runnable BHs on qemu_aio_context", ac_evidence_at(),
 					    "%zu in all", n_runnable);
 	}
 	if (scheduled_co)
-		ac_finding_evidence(f, "qemu_aio_context.scheduled_coroutines", true,
-				    a->contexts.items[main_ctx].obj.address, 0, NULL,
+		ac_finding_evidence(f, "qemu_aio_context.scheduled_coroutines",
+				    ac_evidence_at(AC_ADDRESS(a->contexts.items[main_ctx].obj.address)),
 				    "first 0x%" PRIx64 " (entered only by the main loop)", scheduled_co);
 	if (!closed)
-		ac_finding_evidence(f, "waited-for work", false, 0, 0, NULL,
+		ac_finding_evidence(f, "waited-for work", ac_evidence_at(),
 				    "not found on qemu_aio_context (no runnable BH, no scheduled coroutine)");
 }

@@ -3,7 +3,8 @@
  * drain-wait: a thread sits in a drain loop (aio_poll called from
  * bdrv_drained_begin, bdrv_drain_all_begin, blk_drain, ...: drain.h) while
  * the nodes it drains have requests in flight.  The loop ends only when
- * their in_flight drops to 0, so everything the thread would do next (the
+ * their in_flight drops to 0 (2.1, without in_flight: no tracked request
+ * left), so everything the thread would do next (the
  * main loop, the monitor, the guest's vCPUs under the BQL) waits for those
  * requests.  Evidence: the thread and its drain frame, each node with
  * in_flight and quiesce_counter, and where the requests are (tracked
@@ -21,7 +22,7 @@
 
 static bool waited_on(const struct ac_drain *d, const struct ac_block_node *b)
 {
-	return b->has_in_flight && b->in_flight && (!d->bs || d->bs == b->address);
+	return ac_block_node_pending(b) && (!d->bs || d->bs == b->address);
 }
 
 static void node_evidence(struct ac_finding *f, const struct ac_analysis *a,
@@ -30,24 +31,32 @@ static void node_evidence(struct ac_finding *f, const struct ac_analysis *a,
 	char quiesce[48] = "";
 	if (b->has_quiesce_counter)
 		snprintf(quiesce, sizeof(quiesce), ", quiesce_counter %" PRIu64, b->quiesce_counter);
-	ac_finding_evidence(f, "block node", true, b->address, 0, NULL,
-			    "\"%s\" (%s %s) in_flight %" PRIu64 "%s",
+	char pending[64];
+	if (b->has_in_flight)
+		snprintf(pending, sizeof(pending), "in_flight %" PRIu64, b->in_flight);
+	else
+		snprintf(pending, sizeof(pending), "%zu tracked request%s (no in_flight field)",
+			 b->n_requests, b->n_requests == 1 ? "" : "s");
+	ac_finding_evidence(f, "block node", ac_evidence_at(AC_ADDRESS(b->address)),
+			    "\"%s\" (%s %s) %s%s",
 			    b->node_name ? b->node_name : "?", b->driver ? b->driver : "?",
-			    b->filename ? b->filename : "?", b->in_flight, quiesce);
+			    b->filename ? b->filename : "?", pending, quiesce);
 	for (size_t r = 0; r < b->n_requests && r < MAX_REQUESTS; r++) {
 		const struct ac_tracked_request *t = &b->requests[r];
-		ac_finding_evidence(f, "tracked request", true, t->address, 0, NULL,
+		ac_finding_evidence(f, "tracked request", ac_evidence_at(AC_ADDRESS(t->address)),
 				    "%s offset %" PRId64 " bytes %" PRIu64 ", coroutine 0x%" PRIx64,
 				    t->type_name ? t->type_name : "?", t->offset, t->bytes, t->co);
 	}
 	if (b->n_requests > MAX_REQUESTS)
-		ac_finding_evidence(f, "tracked requests", false, 0, 0, NULL, "%zu more",
+		ac_finding_evidence(f, "tracked requests", ac_evidence_at(), "%zu more",
 				    b->n_requests - MAX_REQUESTS);
 	for (size_t i = 0; i < a->waits.threads.n; i++) {
 		const struct ac_thread_wait *t = &a->waits.threads.items[i];
 		char text[256];
 		if (t->aio.address && t->aio.node.address == b->address && t->kind == AC_WAIT_IO)
-			ac_finding_evidence(f, "worker", false, 0, t->tid, t->frame_text, "%s",
+			ac_finding_evidence(f, "worker",
+					    ac_evidence_at(.tid = t->tid, .frame = t->frame_text),
+					    "%s",
 					    ac_thread_wait_text(t, text, sizeof(text)));
 	}
 }
@@ -62,7 +71,7 @@ static void report(struct ac_program *prog, const struct ac_analysis *a, const s
 	for (size_t k = 0; k < a->blocks.n_nodes; k++)
 		if (waited_on(d, &a->blocks.nodes[k])) {
 			first = first ? first : &a->blocks.nodes[k];
-			in_flight += a->blocks.nodes[k].in_flight;
+			in_flight += ac_block_node_pending(&a->blocks.nodes[k]);
 			n_nodes++;
 		}
 	if (!first)
@@ -87,9 +96,10 @@ static void report(struct ac_program *prog, const struct ac_analysis *a, const s
 		return;
 	ac_frame_text(prog, d->thread_index, d->drain_frame, frame, sizeof(frame));
 	ac_frame_text(prog, d->thread_index, d->poll_frame, poll, sizeof(poll));
-	ac_finding_evidence(f, "draining thread", false, 0, t->tid, frame, "%s%s%s", name,
+	ac_finding_evidence(f, "draining thread", ac_evidence_at(.tid = t->tid, .frame = frame),
+			    "%s%s%s", name,
 			    caller[0] ? " called from " : "", caller);
-	ac_finding_evidence(f, "polling", false, 0, t->tid, poll, "%s",
+	ac_finding_evidence(f, "polling", ac_evidence_at(.tid = t->tid, .frame = poll), "%s",
 			    ac_thread_wait_text(t, text, sizeof(text)));
 	for (size_t k = 0; k < a->blocks.n_nodes; k++)
 		if (waited_on(d, &a->blocks.nodes[k]))
@@ -98,7 +108,7 @@ static void report(struct ac_program *prog, const struct ac_analysis *a, const s
 	for (size_t i = 0; i < a->jobs.n; i++) {
 		const struct ac_job *j = &a->jobs.items[i];
 		if (j->pause_count && !j->paused)
-			ac_finding_evidence(f, "job", true, j->address, 0, NULL,
+			ac_finding_evidence(f, "job", ac_evidence_at(AC_ADDRESS(j->address)),
 					    "\"%s\" %s, pause requested (pause_count %" PRIu64 ") but not paused",
 					    j->id, j->status ? j->status : "?", j->pause_count);
 	}

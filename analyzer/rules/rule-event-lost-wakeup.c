@@ -55,25 +55,27 @@ void ac_rule_event_lost_wakeup(struct ac_program *prog, const struct ac_analysis
 			return;
 		char what[160], frame[64];
 		snprintf(what, sizeof(what), "%s.value", ev->name);
-		ac_finding_evidence(f, what, true, ev->address, 0, NULL,
+		ac_finding_evidence(f, what, ac_evidence_at(AC_ADDRESS(ev->address)),
 				    "%" PRIu32 " (EV_BUSY)", ev->value);
 		if (ev->has_initialized) {
 			snprintf(what, sizeof(what), "%s.initialized", ev->name);
-			ac_finding_evidence(f, what, false, 0, 0, NULL, "%s",
+			ac_finding_evidence(f, what, ac_evidence_at(), "%s",
 					    ev->initialized ? "true" : "false");
 		}
 		const char *eq = strstr(ev->condition, " = ");
 		if (eq) {
 			snprintf(what, sizeof(what), "%.*s", (int)(eq - ev->condition), ev->condition);
-			ac_finding_evidence(f, what, ev->has_condition_address, ev->condition_address,
-					    0, NULL, "%s", eq + 3);
+			ac_finding_evidence(f, what,
+					    ac_evidence_at(.has_address = ev->has_condition_address, .address = ev->condition_address),
+					    "%s", eq + 3);
 		} else {
-			ac_finding_evidence(f, "condition", false, 0, 0, NULL, "%s", ev->condition);
+			ac_finding_evidence(f, "condition", ac_evidence_at(), "%s", ev->condition);
 		}
 		for (size_t k = 0; k < ev->n_waiters; k++) {
 			const struct ac_event_waiter *w = &ev->waiters[k];
 			waiter_frame(w, frame, sizeof(frame));
-			ac_finding_evidence(f, "waiter", false, 0, w->tid, frame,
+			ac_finding_evidence(f, "waiter",
+					    ac_evidence_at(.tid = w->tid, .frame = frame),
 					    "thread %d in qemu_event_wait (#%zu)%s%s%s", w->tid,
 					    w->frame_index, w->in_futex ? ", asleep in the futex" : "",
 					    w->inferred ? ", event inferred from " : "",

@@ -69,10 +69,32 @@ static void held_locks(const struct ac_waits *w, const size_t *path, size_t n,
 			if (w->edges[e].to != path[i] || lock->type != AC_NODE_CO_LOCK ||
 			    !lock->co_lock || in_path)
 				continue;
-			ac_finding_evidence(f, "held across it", true, lock->address, 0, NULL,
+			ac_finding_evidence(f, "held across it",
+					    ac_evidence_at(AC_ADDRESS(lock->address)),
 					    "%s; holder coroutine 0x%" PRIx64, lock->label,
 					    lock->co_lock->holder);
 		}
+	}
+}
+
+/*
+ * The block layer's tracked requests on the file's node owned by a
+ * coroutine of the chain: the request as the block layer sees it.
+ */
+static void tracked_requests(const struct ac_block_node *b, const struct ac_waits *w,
+			     const size_t *path, size_t n, struct ac_finding *f)
+{
+	for (size_t r = 0; b && r < b->n_requests; r++) {
+		const struct ac_tracked_request *t = &b->requests[r];
+		bool ours = false;
+		for (size_t i = 0; i < n && !ours; i++)
+			ours = w->nodes[path[i]].type == AC_NODE_COROUTINE &&
+			       w->nodes[path[i]].address == t->co;
+		if (ours)
+			ac_finding_evidence(f, "tracked request", ac_evidence_at(AC_ADDRESS(t->address)),
+					    "%s offset %" PRId64 ", %" PRIu64 " bytes, coroutine 0x%" PRIx64,
+					    t->type_name ? t->type_name : "?", t->offset, t->bytes,
+					    t->co);
 	}
 }
 
@@ -115,25 +137,42 @@ static void report(struct ac_program *prog, const struct ac_waits *w, size_t ind
 		t->aio.address ? t->aio.kind : t->io_call, where, text, t->tid, queued);
 	if (!f)
 		return;
-	ac_finding_evidence(f, "system call", false, 0, t->tid, t->frame_text, "%s (from %s)",
+	ac_finding_evidence(f, "system call", ac_evidence_at(.tid = t->tid, .frame = t->frame_text),
+			    "%s (from %s)",
 			    text, t->args_from ? t->args_from : "?");
 	if (t->aio.address)
-		ac_finding_evidence(f, "RawPosixAIOData", true, t->aio.address, 0, NULL,
+		ac_finding_evidence(f, "RawPosixAIOData",
+				    ac_evidence_at(AC_ADDRESS(t->aio.address)),
 				    "%s fd %" PRId64 " offset %" PRId64 " length %" PRIu64,
 				    t->aio.kind, t->aio.fd, t->aio.offset, t->aio.length);
-	if (b)
-		ac_finding_evidence(f, "file", true, b->address, 0, NULL,
-				    "%s (block node \"%s\", driver %s%s%" PRIu64 ")",
+	if (b) {
+		char in_flight[40] = "";
+		if (b->has_in_flight)
+			snprintf(in_flight, sizeof(in_flight), ", in_flight %" PRIu64, b->in_flight);
+		ac_finding_evidence(f, "file", ac_evidence_at(AC_ADDRESS(b->address)),
+				    "%s (block node \"%s\", driver %s%s)",
 				    file ? file : "?", b->node_name ? b->node_name : "?",
-				    b->driver ? b->driver : "?",
-				    b->has_in_flight ? ", in_flight " : "", b->in_flight);
+				    b->driver ? b->driver : "?", in_flight);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct ac_wait_node *node = &w->nodes[path[i]];
-		ac_finding_evidence(f, node_what(node->type), node->type != AC_NODE_THREAD,
-				    node->address, node->tid, NULL, "%s", node->label);
+		const struct ac_co_poll *poll = i ? ac_waits_poll(w, path[i], path[i - 1]) : NULL;
+		if (poll) {
+			char how[256], frame[160];
+			const char *at = ac_frame_text(prog, poll->thread_index, poll->owner_frame,
+						       frame, sizeof(frame));
+			ac_finding_evidence(f, node_what(node->type),
+					    ac_evidence_at(.tid = node->tid, .frame = at),
+					    "%s; polls in %s until coroutine 0x%" PRIx64 " is done",
+					    node->label, ac_co_poll_text(prog, poll, how, sizeof(how)),
+					    poll->coroutine);
+			continue;
+		}
+		ac_finding_evidence(f, node_what(node->type), ac_evidence_at(.has_address = node->type != AC_NODE_THREAD, .address = node->address, .tid = node->tid),
+				    "%s", node->label);
 	}
+	tracked_requests(b, w, path, n, f);
 	held_locks(w, path, n, f);
-	(void)prog;
 }
 
 void ac_rule_io_stalled(struct ac_program *prog, const struct ac_analysis *a,

@@ -91,14 +91,18 @@ void ac_rule_iohandler_race(struct ac_program *prog, const struct ac_analysis *a
 				AC_CONFIDENCE_HIGH,
 				"%s waits in aio_poll for a drained node to go idle, but %" PRId64 " request%s slipped in through iohandler_ctx, whose external events were not disabled",
 				job_exits[k], node.in_flight, node.in_flight == 1 ? "" : "s");
-			ac_finding_evidence(f, "job exit BH", false, 0, thread->tid, frame,
+			ac_finding_evidence(f, "job exit BH",
+					    ac_evidence_at(.tid = thread->tid, .frame = frame),
 					    "polling (aio_poll at #%ld)", poll);
-			ac_finding_evidence(f, "BlockDriverState.quiesce_counter", true, node.address,
-					    0, NULL, "%" PRId64 " (drained)", node.quiesce_counter);
-			ac_finding_evidence(f, "BlockDriverState.in_flight", true, node.address, 0,
-					    NULL, "%" PRId64, node.in_flight);
-			ac_finding_evidence(f, "iohandler_ctx.external_disable_cnt", true,
-					    ioh->obj.address, 0, NULL, "0 (guest events not disabled)");
+			ac_finding_evidence(f, "BlockDriverState.quiesce_counter",
+					    ac_evidence_at(AC_ADDRESS(node.address)),
+					    "%" PRId64 " (drained)", node.quiesce_counter);
+			ac_finding_evidence(f, "BlockDriverState.in_flight",
+					    ac_evidence_at(AC_ADDRESS(node.address)),
+					    "%" PRId64, node.in_flight);
+			ac_finding_evidence(f, "iohandler_ctx.external_disable_cnt",
+					    ac_evidence_at(AC_ADDRESS(ioh->obj.address)),
+					    "0 (guest events not disabled)");
 			return;
 		}
 	}

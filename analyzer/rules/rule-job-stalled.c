@@ -19,8 +19,11 @@
 /* States in which a job's coroutine is expected to make progress. */
 static bool should_move(const struct ac_job *j)
 {
-	if (j->paused || !j->status)
+	if (j->paused)
 		return false;
+	/* 2.x: no status, its flags say. */
+	if (!j->status)
+		return j->flags_state && !strcmp(j->flags_state, "running");
 	if (!strcmp(j->status, "JOB_STATUS_RUNNING"))
 		return true;
 	/* A ready mirror copies only what the guest writes: idle is fine. */
@@ -111,16 +114,20 @@ static void report(const struct ac_waits *w, const struct ac_job *j, size_t job,
 		findings, "job-stalled", AC_CONFIDENCE_MEDIUM,
 		"job \"%s\" (%s, %s%s) waits on %s%s%s%s; a single core cannot tell stalled from slow",
 		j->id, ac_job_enum_text(j->type, type, sizeof(type)),
-		ac_job_enum_text(j->status, status, sizeof(status)), progress, what,
+		ac_job_status_text(j, status, sizeof(status)), progress, what,
 		file ? " of " : "", file ? file : "", thread);
 	if (!f)
 		return;
-	ac_finding_evidence(f, "job", true, j->address, 0, NULL,
+	char flags[64] = "?";
+	if (j->flags_state)
+		snprintf(flags, sizeof(flags), "%s (no status field: from its flags)", j->flags_state);
+	ac_finding_evidence(f, "job", ac_evidence_at(AC_ADDRESS(j->address)),
 			    "\"%s\" %s %s%s%s, offset %" PRIu64 " of %" PRIu64, j->id,
-			    j->type ? j->type : "?", j->status ? j->status : "?",
+			    j->type ? j->type : "?", j->status ? j->status : flags,
 			    j->busy ? " busy" : "", j->paused ? " paused" : "", j->current, j->total);
 	if (j->co)
-		ac_finding_evidence(f, "job coroutine", true, j->co, 0, NULL, "%zu operation%s in flight",
+		ac_finding_evidence(f, "job coroutine", ac_evidence_at(AC_ADDRESS(j->co)),
+				    "%zu operation%s in flight",
 				    j->n_ops, j->n_ops == 1 ? "" : "s");
 	/* The path from the job's coroutine down to the leaf, nearest first. */
 	size_t path[16], n_path = 0;
@@ -130,15 +137,21 @@ static void report(const struct ac_waits *w, const struct ac_job *j, size_t job,
 		const struct ac_wait_node *p = &w->nodes[path[i]];
 		if (p->type == AC_NODE_COROUTINE && p->address == j->co)
 			continue;
-		ac_finding_evidence(f, "waits for", p->type != AC_NODE_THREAD, p->address, p->tid,
-				    NULL, "%s", p->label);
+		ac_finding_evidence(f, "waits for",
+				    ac_evidence_at(.has_address = p->type != AC_NODE_THREAD,
+				                   .address = p->address, .tid = p->tid),
+				    "%s", p->label);
 	}
 	if (t)
-		ac_finding_evidence(f, "leaf", false, 0, t->tid, t->frame_text, "%s%s", what,
+		ac_finding_evidence(f, "leaf",
+				    ac_evidence_at(.tid = t->tid, .frame = t->frame_text),
+				    "%s%s", what,
 				    t->kind == AC_WAIT_IO
 				    ? " (io-stalled has its file, fd and request)" : "");
 	else
-		ac_finding_evidence(f, "leaf", n->type != AC_NODE_THREAD, n->address, 0, NULL, "%s",
+		ac_finding_evidence(f, "leaf",
+				    ac_evidence_at(.has_address = n->type != AC_NODE_THREAD, .address = n->address),
+				    "%s",
 				    n->label);
 }
 

@@ -118,7 +118,8 @@ static void report(struct ac_program *prog, const struct ac_analysis *a,
 		char waiter[128], holder[128];
 		thread_name(prog, cycle[k], waiter, sizeof(waiter));
 		thread_name(prog, owner, holder, sizeof(holder));
-		ac_finding_evidence(f, what, true, t->object, t->tid, t->frame_text,
+		ac_finding_evidence(f, what,
+				    ac_evidence_at(AC_ADDRESS(t->object), .tid = t->tid, .frame = t->frame_text),
 				    "held by thread %d%s (lock.__data.__owner), waited for by "
 				    "thread %d%s", t->owner_tid, holder, t->tid, waiter);
 	}

@@ -48,19 +48,22 @@ void ac_rule_lost_completion(struct ac_program *prog, const struct ac_analysis *
 			const struct ac_pool_element *el = &pool->elements[e];
 			if (!el->done)
 				continue;
-			ac_finding_evidence(f, "ThreadPoolElement.state", true, el->address, 0, NULL,
+			ac_finding_evidence(f, "ThreadPoolElement.state",
+					    ac_evidence_at(AC_ADDRESS(el->address)),
 					    "%s (%" PRId64 ")", el->state_name ? el->state_name : "?",
 					    el->state);
-			ac_finding_evidence(f, "ThreadPoolElement.func", true, el->address, 0, NULL,
+			ac_finding_evidence(f, "ThreadPoolElement.func",
+					    ac_evidence_at(AC_ADDRESS(el->address)),
 					    "%s (%s request, ret %" PRId64 ")", el->func_name,
 					    el->kind, el->ret);
 			if (el->coroutine)
-				ac_finding_evidence(f, "waiting coroutine", true, el->coroutine, 0, NULL,
+				ac_finding_evidence(f, "waiting coroutine",
+						    ac_evidence_at(AC_ADDRESS(el->coroutine)),
 						    "entry %s", el->co_entry_name ? el->co_entry_name : "?");
 		}
 		ac_evidence_bh(f, "ThreadPool.completion_bh", bh);
 		ac_evidence_home(prog, f, ctx);
-		ac_finding_evidence(f, "pool workers", false, 0, 0, NULL,
+		ac_finding_evidence(f, "pool workers", ac_evidence_at(),
 				    "%zu, all idle waiting for work", workers);
 	}
 }

@@ -64,15 +64,17 @@ void ac_rule_lost_coroutine_wake(struct ac_program *prog, const struct ac_analys
 		if (!err && scheduled)
 			err = ac_target_read_string(prog->target, scheduled, 128, &by);
 		ac_error_destroy(err);
-		ac_finding_evidence(f, "AioContext.scheduled_coroutines", true,
-				    ctx->obj.address, 0, NULL, "first 0x%" PRIx64 "%s%s",
+		ac_finding_evidence(f, "AioContext.scheduled_coroutines",
+				    ac_evidence_at(AC_ADDRESS(ctx->obj.address)),
+				    "first 0x%" PRIx64 "%s%s",
 				    ctx->scheduled_coroutines, by ? ", scheduled by " : "",
 				    by ? by : "");
 		free(by);
 		if (has_entry) {
 			char sym[160];
-			ac_finding_evidence(f, "Coroutine.entry", true, ctx->scheduled_coroutines, 0,
-					    NULL, "%s (caller %s)",
+			ac_finding_evidence(f, "Coroutine.entry",
+					    ac_evidence_at(AC_ADDRESS(ctx->scheduled_coroutines)),
+					    "%s (caller %s)",
 					    ac_program_symbolize(prog, entry, sym, sizeof(sym)),
 					    caller ? "set" : "NULL: not running");
 		}

@@ -203,22 +203,25 @@ void ac_rule_lost_notify(struct ac_program *prog, const struct ac_analysis *a,
 			if (bhs->items[b].runnable && !bhs->items[b].problem)
 				ac_evidence_bh(f, "runnable BH", &bhs->items[b]);
 		if (ctx->has_notified)
-			ac_finding_evidence(f, "AioContext.notified", true, ctx->obj.address, 0, NULL,
+			ac_finding_evidence(f, "AioContext.notified",
+					    ac_evidence_at(AC_ADDRESS(ctx->obj.address)),
 					    ctx->notified
 					    ? "true (aio_notify() ran, yet the poller sleeps without timeout)"
 					    : "false (no wakeup pending)");
 		if (ctx->has_notify_me)
-			ac_finding_evidence(f, "AioContext.notify_me", true, ctx->obj.address, 0, NULL,
+			ac_finding_evidence(f, "AioContext.notify_me",
+					    ac_evidence_at(AC_ADDRESS(ctx->obj.address)),
 					    "%" PRIu32 " (glib prepare bit %s, %" PRIu32 " blocking aio_poll)",
 					    ctx->notify_me, ctx->notify_me & 1 ? "set" : "clear",
 					    ctx->notify_me >> 1);
 		/* 2.1: aio_notify() skipped the eventfd while it slept. */
 		if (ctx->has_dispatching && ctx->dispatching)
-			ac_finding_evidence(f, "AioContext.dispatching", true, ctx->obj.address, 0, NULL,
+			ac_finding_evidence(f, "AioContext.dispatching",
+					    ac_evidence_at(AC_ADDRESS(ctx->obj.address)),
 					    "true (aio_notify() skips the eventfd, yet the thread sleeps)");
 		ac_evidence_home(prog, f, ctx);
 		if (tmo.bound == POLL_UNBOUNDED)
-			ac_finding_evidence(f, "poll timeout", false, 0, ctx->home_tid, NULL,
+			ac_finding_evidence(f, "poll timeout", ac_evidence_at(.tid = ctx->home_tid),
 					    "none (%s): nothing but the lost kick would wake it", tmo.how);
 	}
 }

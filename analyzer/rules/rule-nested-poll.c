@@ -39,9 +39,11 @@ void ac_rule_nested_poll(struct ac_program *prog, const struct ac_analysis *a,
 				AC_CONFIDENCE_HIGH,
 				"thread %d polls inside thread_pool_completion_bh for a request that is THREAD_DONE, but the completion BH is not scheduled again",
 				thread->tid);
-			ac_finding_evidence(f, "nested aio_poll", false, 0, thread->tid, poll_frame,
+			ac_finding_evidence(f, "nested aio_poll",
+					    ac_evidence_at(.tid = thread->tid, .frame = poll_frame),
 					    "under thread_pool_completion_bh (#%ld)", bh);
-			ac_finding_evidence(f, "ThreadPoolElement.state", true, done->address, 0, NULL,
+			ac_finding_evidence(f, "ThreadPoolElement.state",
+					    ac_evidence_at(AC_ADDRESS(done->address)),
 					    "%s (%s request)", done->state_name ? done->state_name : "?",
 					    done->kind);
 			ac_evidence_bh(f, "ThreadPool.completion_bh", cbh);

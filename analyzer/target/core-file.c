@@ -132,13 +132,10 @@ static struct ac_error *add_thread(struct ac_core *core, const uint8_t *desc,
 	if (size < PRSTATUS_REGS + nregs * 8)
 		return add_problem(core, "%s: NT_PRSTATUS note of %zu bytes is too short",
 				   core->path, size);
-	struct ac_thread *grown = realloc(core->threads,
-					  (core->n_threads + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_thread *t = ac_array_slot(core->threads, core->n_threads);
+	if (!t)
 		return &ac_error_no_memory;
-	core->threads = grown;
-	struct ac_thread *t = &core->threads[core->n_threads++];
-	memset(t, 0, sizeof(*t));
+	core->n_threads++;
 	int32_t pid;
 	memcpy(&pid, desc + PRSTATUS_PID, sizeof(pid));
 	t->tid = pid;
@@ -333,78 +330,63 @@ static struct ac_error *check_header(struct ac_core *core, const char *name)
 	return NULL;
 }
 
+AC_DEFINE_CLEANUP(struct ac_core, ac_core_destroy)
+
 struct ac_error *ac_core_open(const char *path, const char *display_path,
 			      struct ac_core **ret)
 {
 	const char *name = display_path ? display_path : path;
-	struct ac_core *core = calloc(1, sizeof(*core));
+	_cleanup_(ac_core_destroy_cleanup) struct ac_core *core = calloc(1, sizeof(*core));
 	if (!core)
 		return &ac_error_no_memory;
 	core->fd = -1;
 	struct ac_error *err = NULL;
 	core->path = strdup(name);
-	if (!core->path) {
-		err = &ac_error_no_memory;
-		goto fail;
-	}
+	if (!core->path)
+		return &ac_error_no_memory;
 	/* O_NONBLOCK: a FIFO must not block open(); refused just below. */
 	core->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (core->fd < 0) {
-		err = ac_error_create(AC_ERR_IO, "%s: cannot open: %s", name,
-				      strerror(errno));
-		goto fail;
-	}
+	if (core->fd < 0)
+		return ac_error_create(AC_ERR_IO, "%s: cannot open: %s", name,
+				       strerror(errno));
 	struct stat st;
-	if (fstat(core->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = ac_error_create(AC_ERR_IO, "%s: not a regular file", name);
-		goto fail;
-	}
+	if (fstat(core->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return ac_error_create(AC_ERR_IO, "%s: not a regular file", name);
 	core->file_size = st.st_size;
 	elf_version(EV_CURRENT);
 	/* Not mmapped: a core can be many GiB; memory is read with pread. */
 	core->elf = elf_begin(core->fd, ELF_C_READ, NULL);
-	if (!core->elf) {
-		err = ac_error_create(AC_ERR_FORMAT, "%s: not an ELF file (%s)", name,
-				      elf_errmsg(-1));
-		goto fail;
-	}
+	if (!core->elf)
+		return ac_error_create(AC_ERR_FORMAT, "%s: not an ELF file (%s)", name,
+				       elf_errmsg(-1));
 	err = check_header(core, name);
 	if (err)
-		goto fail;
+		return err;
 	size_t phnum;
-	if (elf_getphdrnum(core->elf, &phnum) < 0) {
-		err = ac_error_create(AC_ERR_FORMAT, "%s: no program headers: %s",
-				      name, elf_errmsg(-1));
-		goto fail;
-	}
+	if (elf_getphdrnum(core->elf, &phnum) < 0)
+		return ac_error_create(AC_ERR_FORMAT, "%s: no program headers: %s",
+				       name, elf_errmsg(-1));
 	/* Cut inside the program headers: nothing can be read, say why. */
 	GElf_Ehdr ehdr;
 	if (gelf_getehdr(core->elf, &ehdr) &&
-	    ehdr.e_phoff + (uint64_t)ehdr.e_phnum * ehdr.e_phentsize > core->file_size) {
-		err = ac_error_create(AC_ERR_FORMAT,
-				      "%s: core truncated at %" PRIu64 " bytes, inside its program headers (%u of them, ending at byte %" PRIu64 "): nothing can be read",
-				      name, core->file_size, ehdr.e_phnum,
-				      ehdr.e_phoff + (uint64_t)ehdr.e_phnum * ehdr.e_phentsize);
-		goto fail;
-	}
+	    ehdr.e_phoff + (uint64_t)ehdr.e_phnum * ehdr.e_phentsize > core->file_size)
+		return ac_error_create(AC_ERR_FORMAT,
+				       "%s: core truncated at %" PRIu64 " bytes, inside its program headers (%u of them, ending at byte %" PRIu64 "): nothing can be read",
+				       name, core->file_size, ehdr.e_phnum,
+				       ehdr.e_phoff + (uint64_t)ehdr.e_phnum * ehdr.e_phentsize);
 	err = read_segments(core, phnum);
 	if (!err)
 		err = read_notes(core, phnum);
 	if (!err)
 		err = check_size(core, phnum);
 	if (err)
-		goto fail;
-	if (core->n_threads == 0 && !core->notes_truncated) {
-		err = ac_error_create(AC_ERR_FORMAT,
-				      "%s: the core has no thread (NT_PRSTATUS) notes",
-				      name);
-		goto fail;
-	}
-	*ret = core;
+		return err;
+	if (core->n_threads == 0 && !core->notes_truncated)
+		return ac_error_create(AC_ERR_FORMAT,
+				       "%s: the core has no thread (NT_PRSTATUS) notes",
+				       name);
+	*ret = ac_steal(&core);
 	return NULL;
-fail:
-	ac_core_destroy(core);
-	return err;
 }
 
 void ac_core_destroy(struct ac_core *core)

@@ -52,14 +52,14 @@ static struct ac_error *list_tids(pid_t pid, pid_t **ret, size_t *n_ret)
 	while ((d = readdir(dir))) {
 		if (d->d_name[0] < '0' || d->d_name[0] > '9')
 			continue;
-		pid_t *grown = realloc(tids, (n + 1) * sizeof(*tids));
-		if (!grown) {
+		pid_t *tid = ac_array_slot(tids, n);
+		if (!tid) {
 			free(tids);
 			closedir(dir);
 			return &ac_error_no_memory;
 		}
-		tids = grown;
-		tids[n++] = atoi(d->d_name);
+		*tid = atoi(d->d_name);
+		n++;
 	}
 	closedir(dir);
 	*ret = tids;
@@ -165,16 +165,16 @@ static void read_regions(struct ac_live *live)
 		if (sscanf(line, "%llx-%llx %4s", &start, &end, perms) != 3 ||
 		    perms[0] != 'r')
 			continue;
-		struct ac_region *grown = realloc(live->regions,
-						  (live->n_regions + 1) * sizeof(*grown));
-		if (!grown)
+		struct ac_region *region = ac_array_slot(live->regions, live->n_regions);
+		if (!region)
 			break;
-		live->regions = grown;
-		live->regions[live->n_regions++] = (struct ac_region){
-			start, end - start, perms[1] == 'w' };
+		*region = (struct ac_region){ start, end - start, perms[1] == 'w' };
+		live->n_regions++;
 	}
 	fclose(f);
 }
+
+AC_DEFINE_CLEANUP(struct ac_live, ac_live_destroy)
 
 struct ac_error *ac_live_open(pid_t pid, struct ac_live **ret)
 {
@@ -184,7 +184,7 @@ struct ac_error *ac_live_open(pid_t pid, struct ac_live **ret)
 		return ac_error_create(AC_ERR_PROCESS, "pid %d: no such process", pid);
 	if (pid == getpid())
 		return ac_error_create(AC_ERR_PROCESS, "pid %d: is aiocore itself", pid);
-	struct ac_live *live = calloc(1, sizeof(*live));
+	_cleanup_(ac_live_destroy_cleanup) struct ac_live *live = calloc(1, sizeof(*live));
 	if (!live)
 		return &ac_error_no_memory;
 	live->pid = pid;
@@ -197,26 +197,21 @@ struct ac_error *ac_live_open(pid_t pid, struct ac_live **ret)
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	live->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct ac_error *err = NULL;
-	if (live->mem_fd < 0) {
-		err = ac_error_create(AC_ERR_PROCESS, "pid %d: may not be read: %s: %s",
-				      pid, path, strerror(errno));
-		goto fail;
-	}
+	if (live->mem_fd < 0)
+		return ac_error_create(AC_ERR_PROCESS, "pid %d: may not be read: %s: %s",
+				       pid, path, strerror(errno));
 	pid_t *tids = NULL;
 	size_t n = 0;
 	err = list_tids(pid, &tids, &n);
 	if (err)
-		goto fail;
+		return err;
 	err = read_registers(live, tids, n);
 	free(tids);
 	if (err)
-		goto fail;
+		return err;
 	read_regions(live);
-	*ret = live;
+	*ret = ac_steal(&live);
 	return NULL;
-fail:
-	ac_live_destroy(live);
-	return err;
 }
 
 struct ac_error *ac_live_open_callbacks(pid_t pid,

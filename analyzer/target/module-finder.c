@@ -68,13 +68,13 @@ static void add_rejected(struct ac_module_finder *finder, const char *path,
 			free(text);
 			return;
 		}
-	char **grown = realloc(finder->rejected, (finder->n_rejected + 1) * sizeof(*grown));
-	if (!grown) {
+	char **slot = ac_array_slot(finder->rejected, finder->n_rejected);
+	if (!slot) {
 		free(text);
 		return;
 	}
-	finder->rejected = grown;
-	finder->rejected[finder->n_rejected++] = text;
+	*slot = text;
+	finder->n_rejected++;
 }
 
 /*

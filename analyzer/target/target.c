@@ -40,10 +40,11 @@ struct ac_target {
 	size_t n_warnings;
 	const struct ac_thread *pseudo;  /* served as AC_PSEUDO_TID */
 	struct symbol_memo *memo;        /* ac_target_addrinfo's answers */
+	size_t n_memo;
+	struct ac_hash_map memo_index;   /* pc -> index into memo */
 	double capture_time;             /* ac_target_capture_time() */
 	dev_t source_dev;                /* the core file given, for same_source */
 	ino_t source_ino;
-	size_t memo_size, memo_used;     /* slots (a power of 2), used */
 	struct module_symbols *symbols;  /* sorted symbol tables, per module */
 	size_t n_symbols;
 	struct ac_inline_scopes *inlines; /* per CU, for the unwinder */
@@ -56,7 +57,7 @@ struct module_symbols {
 };
 
 struct symbol_memo {
-	Dwfl_Module *mod;                /* NULL: a free slot */
+	Dwfl_Module *mod;
 	uint64_t pc;
 	const char *name;
 	GElf_Off offset;
@@ -65,15 +66,9 @@ struct symbol_memo {
 
 void ac_target_warn(struct ac_target *target, const char *fmt, ...)
 {
-	char **grown = realloc(target->warnings,
-			       (target->n_warnings + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	target->warnings = grown;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&target->warnings[target->n_warnings], fmt, ap) >= 0)
-		target->n_warnings++;
+	ac_strings_vappendf(&target->warnings, &target->n_warnings, fmt, ap);
 	va_end(ap);
 }
 
@@ -676,6 +671,8 @@ static struct ac_error *open_live(struct ac_target *target,
 	return NULL;
 }
 
+AC_DEFINE_CLEANUP(struct ac_target, ac_target_destroy)
+
 struct ac_error *ac_target_open(const struct ac_target_config *config,
 				struct ac_target **ret)
 {
@@ -684,7 +681,7 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	if (config->core_path && config->pid > 0)
 		return ac_error_create(AC_ERR_USAGE, "give a core file or --pid, not both");
 	elf_version(EV_CURRENT);
-	struct ac_target *target = calloc(1, sizeof(*target));
+	_cleanup_(ac_target_destroy_cleanup) struct ac_target *target = calloc(1, sizeof(*target));
 	if (!target)
 		return &ac_error_no_memory;
 	target->temp_fd = -1;
@@ -693,22 +690,18 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 		target->name = strdup(config->core_path);
 	else if (asprintf(&target->name, "pid %d", config->pid) < 0)
 		target->name = NULL;
-	if (!target->name) {
-		free(target);
+	if (!target->name)
 		return &ac_error_no_memory;
-	}
 	err = ac_module_finder_init(&target->finder, config);
 	if (err)
-		goto fail;
+		return err;
 	ac_module_finder_activate(&target->finder);
 	target->dwfl = dwfl_begin(&target->finder.callbacks);
-	if (!target->dwfl) {
-		err = ac_error_create(AC_ERR_ELFUTILS, "dwfl_begin: %s", dwfl_errmsg(-1));
-		goto fail;
-	}
+	if (!target->dwfl)
+		return ac_error_create(AC_ERR_ELFUTILS, "dwfl_begin: %s", dwfl_errmsg(-1));
 	err = config->core_path ? open_core(target, config) : open_live(target, config);
 	if (err)
-		goto fail;
+		return err;
 	struct stat st;
 	if (config->core_path && stat(config->core_path, &st) == 0) {
 		target->capture_time = st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
@@ -727,11 +720,8 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 		if (!target->debuginfo_error || !strstr(target->debuginfo_error->message, why))
 			ac_target_warn(target, "%s: not used: %s", target->name, why);
 	}
-	*ret = target;
+	*ret = ac_steal(&target);
 	return NULL;
-fail:
-	ac_target_destroy(target);
-	return err;
 }
 
 void ac_target_destroy(struct ac_target *target)
@@ -750,6 +740,7 @@ void ac_target_destroy(struct ac_target *target)
 		free(target->warnings[i]);
 	free(target->warnings);
 	free(target->memo);
+	ac_hash_map_deinit(&target->memo_index);
 	for (size_t i = 0; i < target->n_symbols; i++) {
 		ac_symbol_table_destroy(target->symbols[i].table);
 		ac_symbol_names_destroy(target->symbols[i].names);
@@ -765,45 +756,16 @@ const char *ac_target_name(const struct ac_target *target)
 	return target->name;
 }
 
-static size_t memo_slot(const struct symbol_memo *memo, size_t size, Dwfl_Module *mod,
-			uint64_t pc)
-{
-	uint64_t h = (pc ^ (uint64_t)(uintptr_t)mod) * 0x9e3779b97f4a7c15ULL;
-	size_t i = (size_t)(h >> 32) & (size - 1);
-	while (memo[i].mod && (memo[i].mod != mod || memo[i].pc != pc))
-		i = (i + 1) & (size - 1);
-	return i;
-}
-
-static bool memo_grow(struct ac_target *target)
-{
-	size_t size = target->memo_size ? target->memo_size * 2 : 256;
-	struct symbol_memo *memo = calloc(size, sizeof(*memo));
-	if (!memo)
-		return false;
-	for (size_t i = 0; i < target->memo_size; i++) {
-		const struct symbol_memo *e = &target->memo[i];
-		if (e->mod)
-			memo[memo_slot(memo, size, e->mod, e->pc)] = *e;
-	}
-	free(target->memo);
-	target->memo = memo;
-	target->memo_size = size;
-	return true;
-}
-
 /* The module's sorted table and names, both from one read of its symbols. */
 static struct module_symbols *module_symbols(struct ac_target *target, Dwfl_Module *mod)
 {
 	for (size_t i = 0; i < target->n_symbols; i++)
 		if (target->symbols[i].mod == mod)
 			return &target->symbols[i];
-	struct module_symbols *grown = realloc(target->symbols,
-					       (target->n_symbols + 1) * sizeof(*grown));
-	if (!grown)
+	struct module_symbols *ms = ac_array_slot(target->symbols, target->n_symbols);
+	if (!ms)
 		return NULL;
-	target->symbols = grown;
-	struct module_symbols *ms = &grown[target->n_symbols++];
+	target->n_symbols++;
 	*ms = (struct module_symbols){ .mod = mod };
 	ms->names = ac_symbol_names_create(mod, dwfl_module_getsymtab(mod));
 	ms->table = ac_symbol_table_build(mod, ms->names);
@@ -842,22 +804,23 @@ int ac_target_innermost_inline(struct ac_target *target, Dwarf_Die *cudie, Dwarf
 const char *ac_target_addrinfo(struct ac_target *target, Dwfl_Module *mod, uint64_t pc,
 			       GElf_Off *offset, GElf_Sym *sym)
 {
-	if (target->memo_size) {
-		const struct symbol_memo *e =
-			&target->memo[memo_slot(target->memo, target->memo_size, mod, pc)];
-		if (e->mod) {
+	struct ac_hash_cursor c = ac_hash_map_find(&target->memo_index, pc);
+	uint64_t k;
+	while (ac_hash_map_next(&target->memo_index, &c, &k)) {
+		const struct symbol_memo *e = &target->memo[k];
+		if (e->mod == mod) {
 			*offset = e->offset;
 			*sym = e->sym;
 			return e->name;
 		}
 	}
 	const char *name = module_addrinfo(target, mod, pc, offset, sym);
-	/* At most half full; without memory the answer is simply not kept. */
-	if ((target->memo_used + 1) * 2 > target->memo_size && !memo_grow(target))
+	/* Without memory the answer is simply not kept. */
+	struct symbol_memo *e = ac_array_slot(target->memo, target->n_memo);
+	if (!e || !ac_hash_map_add(&target->memo_index, pc, target->n_memo))
 		return name;
-	struct symbol_memo *e = &target->memo[memo_slot(target->memo, target->memo_size, mod, pc)];
 	*e = (struct symbol_memo){ mod, pc, name, name ? *offset : 0, name ? *sym : (GElf_Sym){ 0 } };
-	target->memo_used++;
+	target->n_memo++;
 	return name;
 }
 

@@ -26,6 +26,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "cleanup.h"
 #include "decompress.h"
 
 #define BLOCK_SIZE 4096u
@@ -555,6 +556,15 @@ static struct ac_error *spool(struct job *job, const struct codec *codec,
 	return err;
 }
 
+/* A job's buffers, and its temp file unless it was handed out. */
+static void job_cleanup(struct job *job)
+{
+	free(job->in_buf);
+	free(job->out_buf);
+	if (job->out_fd >= 0)
+		close(job->out_fd);
+}
+
 struct ac_error *ac_decompress_fd_to_temp(int in_fd, const char *name, enum ac_compression c,
 					  const void *prefix, size_t prefix_len,
 					  const struct ac_decompress_options *opts,
@@ -562,7 +572,7 @@ struct ac_error *ac_decompress_fd_to_temp(int in_fd, const char *name, enum ac_c
 {
 	if ((unsigned)c >= sizeof(codecs) / sizeof(codecs[0]) || prefix_len > IN_BUF_SIZE)
 		return ac_error_create(AC_ERR_USAGE, "%s: unknown compression %d", name, (int)c);
-	struct job job = {
+	_cleanup_(job_cleanup) struct job job = {
 		.path = name,
 		.kind = ac_compression_name(c),
 		.in_fd = in_fd,
@@ -578,32 +588,20 @@ struct ac_error *ac_decompress_fd_to_temp(int in_fd, const char *name, enum ac_c
 	posix_fadvise(in_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	job.in_buf = malloc(IN_BUF_SIZE);
 	job.out_buf = malloc(OUT_BUF_SIZE);
-	if (!job.in_buf || !job.out_buf) {
-		err = &ac_error_no_memory;
-		goto out;
-	}
+	if (!job.in_buf || !job.out_buf)
+		return &ac_error_no_memory;
 	if ((err = create_temp(name, job.tmpdir, &job.out_fd)))
-		goto out;
+		return err;
 	if ((err = spool(&job, &codecs[c], prefix, prefix_len)) || (err = flush_output(&job)))
-		goto out;
+		return err;
 	/* Extend over a trailing hole. */
-	while (ftruncate(job.out_fd, (off_t)job.out_total) < 0) {
-		if (errno != EINTR) {
-			err = write_error(&job, errno);
-			goto out;
-		}
-	}
+	while (ftruncate(job.out_fd, (off_t)job.out_total) < 0)
+		if (errno != EINTR)
+			return write_error(&job, errno);
 	if (job.progress)
 		job.progress(job.out_total, job.progress_arg);
-out:
-	free(job.in_buf);
-	free(job.out_buf);
-	if (err) {
-		if (job.out_fd >= 0)
-			close(job.out_fd);
-		return err;
-	}
 	*ret_fd = job.out_fd;
+	job.out_fd = -1;
 	return NULL;
 }
 

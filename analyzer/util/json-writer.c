@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
+#include <stddef.h>
 
 #include "json-writer.h"
 
@@ -56,10 +57,35 @@ void ac_json_object_end(struct ac_json *json) { close_container(json, '}'); }
 void ac_json_array_begin(struct ac_json *json) { open_container(json, '['); }
 void ac_json_array_end(struct ac_json *json) { close_container(json, ']'); }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, at most U+10FFFF), 0 if p does not start one.
+ */
+static size_t utf8_length(const unsigned char *p)
+{
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 static void write_escaped(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t n;
 		switch (*p) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
@@ -67,12 +93,19 @@ static void write_escaped(FILE *out, const char *s)
 		case '\r': fputs("\\r", out); break;
 		case '\t': fputs("\\t", out); break;
 		default:
-			/* Bytes >= 0x80 pass through: callers give UTF-8 or
-			 * sanitized text from the target. */
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				fprintf(out, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				fputc(*p, out);
+			} else if ((n = utf8_length(p))) {
+				fwrite(p, 1, n, out);
+				p += n - 1;
+			} else {
+				/* Not UTF-8 (a string read from a core can be any
+				 * bytes): the byte as U+0080..U+00FF keeps the
+				 * document valid JSON and the byte visible. */
+				fprintf(out, "\\u%04x", *p);
+			}
 		}
 	}
 	fputc('"', out);

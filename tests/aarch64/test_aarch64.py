@@ -229,12 +229,19 @@ class Aarch64Cores(unittest.TestCase):
                 entry, yielder = FLUSH[profile]
                 res = run([AIOCORE, "coroutines", "--bt", "--json", "--sysroot", SYSROOT,
                            "--exe", CROSS[profile], core])
-                # Exit 1: partial, and only because of the missing thread
-                # pointer (no current coroutine per thread).
-                self.assertEqual(res.returncode, 1, res.stderr)
                 doc = json.loads(res.stdout)
-                self.assertEqual(len(doc["notes"]), 1, doc["notes"])
-                self.assertRegex(doc["notes"][0], r"threads? without a known thread pointer")
+                if profile == "g2":
+                    # As 2.1, no thread-local `current`: the current
+                    # coroutine is found by stack pointer, with or without
+                    # a thread pointer, so the view is complete.
+                    self.assertEqual(res.returncode, 0, res.stderr)
+                    self.assertEqual(doc["notes"], [])
+                else:
+                    # Exit 1: partial, and only because of the missing
+                    # thread pointer (`current` cannot be read).
+                    self.assertEqual(res.returncode, 1, res.stderr)
+                    self.assertEqual(len(doc["notes"]), 1, doc["notes"])
+                    self.assertRegex(doc["notes"][0], r"threads? without a known thread pointer")
                 waiting = [c for c in doc["coroutines"]
                            if (c["source"] or "").startswith("waiting on ThreadPoolElement")]
                 self.assertEqual(len(waiting), 1, doc)

@@ -88,19 +88,24 @@ _BH_HEADER = re.compile(r"^(AioContext 0xADDR  .*: )(\d+) (BHs?)$")
 
 def deleted_bhs(core):
     """How many BHs of the core are deleted but not freed yet (QEMU up to
-    4.2 frees them lazily in aio_bh_poll())."""
+    4.2 keeps them on first_bh until an outermost aio_bh_poll() ends), or
+    None for a layout without first_bh (5.0 on frees them at once)."""
     res = aiocore(["bh-list", "--json"], core)
     if res.returncode not in (0, 1):
         raise RuntimeError(f"aiocore bh-list --json {core}: exit {res.returncode}: {res.stderr}")
-    return sum(1 for c in json.loads(res.stdout)["contexts"] for b in c["bhs"] if b["deleted"])
+    bhs = [b for c in json.loads(res.stdout)["contexts"] for b in c["bhs"]]
+    if not any("first_bh" in (b["where"] or "") for b in bhs):
+        return None
+    return sum(1 for b in bhs if b["deleted"])
 
 
 class Normalizer:
     """Normalizes the output of one view on one core.  core: its path as
     given to aiocore; tids: its thread ids; deleted: its number of deleted
-    BHs (deleted_bhs()); variant: the runtime variant that made it."""
+    BHs (deleted_bhs(), None for 5.0+ layouts); variant: the runtime
+    variant that made it."""
 
-    def __init__(self, core, tids, deleted=0, variant=None, build=None, source=SOURCE_ROOT):
+    def __init__(self, core, tids, deleted=None, variant=None, build=None, source=SOURCE_ROOT):
         self.core = core
         self.tids = [str(t) for t in tids]
         self.deleted = deleted
@@ -120,16 +125,16 @@ class Normalizer:
         return name
 
     def collapse_deleted(self, text):
-        """bh-list: the deleted BHs of one AioContext become one line, and
-        its count says LIVE+DELETED."""
+        """bh-list: the deleted BHs of each AioContext are dropped, and its
+        count says LIVE+DELETED (there may be none)."""
         out, block, ndel = [], [], 0
 
         def flush():
             nonlocal block, ndel
-            if ndel and block:
+            if block:
                 m = _BH_HEADER.match(block[0])
                 if m:
-                    block[0] = f"{m.group(1)}{int(m.group(2)) - ndel}+DELETED {m.group(3)}"
+                    block[0] = f"{m.group(1)}{int(m.group(2)) - ndel}+DELETED BHs"
             out.extend(block)
             block, ndel = [], 0
 
@@ -137,8 +142,6 @@ class Normalizer:
             if line.startswith("AioContext "):
                 flush()
             if _DELETED_BH.match(line):
-                if not ndel:
-                    block.append("  DELETED: deleted BHs not freed yet (how many varies)")
                 ndel += 1
                 continue
             block.append(line)
@@ -160,9 +163,9 @@ class Normalizer:
         # 4. Addresses (ASLR): 5 or more hex digits. 0x0, small offsets
         #    (+0x129) and small values are kept.
         text = _ADDR.sub("0xADDR", text)
-        # 5. Deleted BHs waiting to be freed (QEMU <= 4.2 layouts): one per
-        #    request completed before the hang, so their number varies.
-        if self.deleted:
+        # 5. Deleted BHs waiting to be freed (QEMU <= 4.2 layouts): freed
+        #    when an outermost aio_bh_poll() ends, so 0 or more remain.
+        if self.deleted is not None:
             if view == "bh-list":
                 text = self.collapse_deleted(text)
             text = re.sub(r"(?<=AioContexts, )(\d+)(?= BHs)",

@@ -6,8 +6,9 @@
 #   tests/qemu/build-qemu.sh VERSION [CACHE]   VERSION: 2.1, 2.8, 5.2, 7.2 or 10.0
 #
 # Prints the build directory (holding qemu-img, qemu-io and, from 5.2 on,
-# storage-daemon/qemu-storage-daemon, and for 7.2 qemu-system-x86_64 with
-# TCG and no default devices) on stdout; progress goes to stderr.
+# storage-daemon/qemu-storage-daemon, for 2.x qemu-nbd, and for 7.2
+# qemu-system-x86_64 with TCG and no default devices) on stdout; progress
+# goes to stderr.
 # 2.1 (2.1.2) and 2.8 (2.8.0) come from upstream's release tarballs in
 # ../shared/qemu-src beside the repository (checked against its
 # SHA256SUMS), built with Debian 11's Python 2.7, unpacked, not installed.
@@ -48,7 +49,9 @@ if ! flock -n 9; then
 	flock 9
 fi
 # The stamp names what the build holds: a cache of an older layout rebuilds.
+# 2.x's -3 adds qemu-nbd (the NBD server before qemu-storage-daemon).
 stamp=$build/.aiocore-built-2
+case $version in 2.1|2.8) stamp=$build/.aiocore-built-3 ;; esac
 if [ -f "$stamp" ]; then
 	echo "$build"
 	exit 0
@@ -73,6 +76,18 @@ apt_update() {
 # QEMU 2.x: upstream's tarball, Python 2.7 for its build scripts, make.
 if [ "$version" = 2.1 ] || [ "$version" = 2.8 ]; then
 	case $version in 2.1) full=2.1.2 ;; 2.8) full=2.8.0 ;; esac
+	# A -2 cache lacks only qemu-nbd: add it in place rather than delete
+	# the binaries a running test of another checkout may be using.
+	if [ -f "$build/.aiocore-built-2" ] && [ -f "$build/config-host.mak" ]; then
+		say "adding qemu-nbd to $build"
+		if ! make -C "$build" -j"$(nproc)" qemu-nbd >>"$log" 2>&1; then
+			echo "$0: build failed (see $log)" >&2
+			exit 70
+		fi
+		touch "$stamp"
+		echo "$build"
+		exit 0
+	fi
 	# CI clones the repository with shared/ beside it (read-only).
 	srcdir=${AIOCORE_QEMU_TARBALLS:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/qemu-src}
 	tarball=$srcdir/qemu-$full.tar.xz
@@ -124,12 +139,14 @@ if [ "$version" = 2.1 ] || [ "$version" = 2.8 ]; then
 		echo "$0: configure failed (see $log)" >&2
 		exit 70
 	fi
-	say "building qemu-img qemu-io (a minute on 2 cores)"
-	if ! make -C "$build" -j"$(nproc)" qemu-img qemu-io >>"$log" 2>&1; then
+	say "building qemu-img qemu-io qemu-nbd (a minute on 2 cores)"
+	if ! make -C "$build" -j"$(nproc)" qemu-img qemu-io qemu-nbd >>"$log" 2>&1; then
 		echo "$0: build failed (see $log)" >&2
 		exit 70
 	fi
-	touch "$stamp"
+	# -2 too: it is a superset of what older checkouts of this script
+	# expect, so they reuse it instead of rebuilding it under us.
+	touch "$build/.aiocore-built-2" "$stamp"
 	say "done"
 	echo "$build"
 	exit 0

@@ -8,7 +8,8 @@ has and is the oracle for it.
 
 - healthy: qemu-img convert mid-copy, an idle qemu-storage-daemon with an
   IOThread serving NBD, and (7.2) qemu-system-x86_64 -M none with an
-  IOThread give no finding and decode as gdb reads them;
+  IOThread give no finding and decode as gdb reads them; convert stopped
+  by gdb inside a coroutine names it as the main thread's current one;
 - hung: gdb makes a worker skip the completion BH's schedule (lost
   completion) or the aio_notify() (lost notify), in qemu-io on the main
   context and in qemu-storage-daemon on an IOThread; diagnose must name the
@@ -111,6 +112,36 @@ def view_json(verb, core, *args):
     if res.returncode not in (0, 3):
         raise AssertionError(f"aiocore {verb} exit {res.returncode}: {res.stderr}")
     return json.loads(res.stdout)
+
+
+def cpu_ticks(pid):
+    """utime + stime of every thread of pid, or None once it is gone."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return total
+
+
+def stays_asleep(pid, seconds=1.0):
+    """True if every thread of pid sleeps and none used CPU for `seconds`:
+    an injection that gdb detached from may still have lost its race (the
+    poller was awake), and the process then copies on or exits."""
+    try:
+        wait_all_sleeping(pid, timeout=20)
+    except RuntimeError:
+        return False
+    before = cpu_ticks(pid)
+    time.sleep(seconds)
+    try:
+        wait_all_sleeping(pid, timeout=5)
+    except RuntimeError:
+        return False
+    return before is not None and cpu_ticks(pid) == before
 
 
 def gcore(pid, path):
@@ -322,14 +353,12 @@ class RealQemu(TempDirTestCase):
             self.assertRegex(gdb_print(img, core, f"((Coroutine *){req['coroutine']})->entry"),
                              rf"<{req['coroutine_entry']}>$")
 
-        # 2.1 keeps the current coroutine in pthread-specific data, which
-        # aiocore does not read: the view is partial (exit 1) and says why.
-        pthread_specific = gdb_try(img, core, "&thread_state_key") is not None
+        # Complete on every version: 2.1's pthread-specific current
+        # coroutine is found by the threads' stack pointers.
         res = aiocore("coroutines", "--json", core)
-        self.assertEqual(res.returncode, 1 if pthread_specific else 0, res.stderr)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(json.loads(res.stdout)["notes"], [])
         cos = json.loads(res.stdout)["coroutines"]
-        if pthread_specific:
-            self.assertIn("thread_state_key", " ".join(json.loads(res.stdout)["notes"]))
         # Each request's coroutine waits on it (another may be running).
         waiting = {m.group(1): c for c in cos
                    for m in [re.search(r"waiting on ThreadPoolElement (0x[0-9a-f]+)",
@@ -345,13 +374,13 @@ class RealQemu(TempDirTestCase):
         # CoroutineIOCompletion; gcc may name a split part "X.part.0".
         submit = ("thread_pool_submit_co", "bdrv_co_io_em", "bdrv_co_flush")
         bt = aiocore("coroutines", "--bt", core)
-        self.assertEqual(bt.returncode, 1 if pthread_specific else 0, bt.stderr)
+        self.assertEqual(bt.returncode, 0, bt.stderr)
         if any(c["state"] == "suspended" for c in waiting.values()):
             self.assertRegex(bt.stdout,
                              rf"in ({'|'.join(submit)})(\.part\.\d+)?\+0x[0-9a-f]+ at ")
         threads = None
         for c in waiting.values():
-            if c["state"] == "running" and not pthread_specific:
+            if c["state"] == "running":
                 if threads is None:
                     threads = {t["tid"]: t for t in
                                json.loads(aiocore("threads", "--json", core).stdout)["threads"]}
@@ -367,6 +396,64 @@ class RealQemu(TempDirTestCase):
             self.assertNotIn("rcu_call_ready_event", events)
         else:
             self.assertEqual(events["rcu_call_ready_event"]["value"], int(ready))
+
+    def test_current_coroutine_from_the_stack(self):
+        """qemu-img convert stopped by gdb inside a request's coroutine, at
+        its first thread_pool_submit_aio() (submit.core: the request does
+        not exist yet) and on its return (submitted.core: the request
+        names the coroutine): aiocore names the coroutine the main thread
+        runs as gdb's coroutine_trampoline frame does, and gdb's sp is
+        inside that coroutine's stack.  On 2.1 (pthread-specific current)
+        the first is found from the trampoline frame, the second by its
+        stack holding the thread's sp; elsewhere `current` names both and
+        the stack agrees (no note)."""
+        log = self.path("gdb.log")
+        with open(log, "w") as out:
+            subprocess.run(["gdb", "-batch", "-nx", "-q", "-x",
+                            os.path.join(FIXTURES, "capture-in-coroutine.gdb"), "--args",
+                            exe("qemu-img"), "convert", "-f", "raw", "-O", "qcow2", "-t", "none",
+                            self.data, self.path("dst.qcow2")],
+                           stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                           cwd=self.tmp, timeout=300)
+        with open(log) as f:
+            text = f.read()
+        tid = int(re.search(r"\(process (\d+)\) killed", text).group(1))
+        img = exe("qemu-img")
+        parts = re.split(r"^oracle (\S+) sp (0x[0-9a-f]+)$", text, flags=re.M)
+        oracle = {parts[i]: (int(parts[i + 1], 16), parts[i + 2])
+                  for i in range(1, len(parts) - 2, 3)}
+        self.assertEqual(sorted(oracle), ["submit.core", "submitted.core"], text)
+        for name, (sp, locals_text) in oracle.items():
+            with self.subTest(core=name):
+                core = self.path(name)
+                # gdb's coroutine_trampoline locals: co, else self (base first).
+                found = dict(re.findall(r"^(co|self) = (0x[0-9a-f]+)", locals_text, re.M))
+                self.assertTrue(found, locals_text)
+                gdb_co = int(found.get("co", found.get("self")), 16)
+
+                res = aiocore("coroutines", "--json", core)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                doc = json.loads(res.stdout)
+                self.assertEqual(doc["notes"], [])
+                current = [c for c in doc["coroutines"] if c["current_in_tid"] == tid]
+                self.assertEqual(len(current), 1, doc)
+                co = current[0]
+                self.assertEqual(int(co["address"], 16), gdb_co)
+                self.assertEqual(co["state"], "running")
+                self.assertIn(f"current in thread {tid}", co["source"])
+                if name == "submitted.core":
+                    self.assertIn("waiting on ThreadPoolElement", co["source"])
+                self.assertRegex(gdb_print(img, core, f"((Coroutine *){co['address']})->entry"),
+                                 rf"<{co['entry_name']}>$")
+                base = int(gdb_print(img, core,
+                                     f"/x ((CoroutineUContext *){co['address']})->stack"), 16)
+                # 2.8 on record stack_size; before, qemu_coroutine_new's 1 << 20.
+                size = gdb_try(img, core, f"((CoroutineUContext *){co['address']})->stack_size")
+                size = 1 << 20 if size is None else int(size)
+                self.assertTrue(base <= sp < base + size, (hex(base), size, hex(sp)))
+                view = aiocore("coroutines", core).stdout
+                self.assertIn(f"Coroutine {co['address']}  entry {co['entry_name']} ", view)
+                self.assertIn(f"running (current in thread {tid})", view)
 
     def storage_daemon(self, sock):
         return [exe("storage-daemon/qemu-storage-daemon"),
@@ -591,10 +678,10 @@ class RealQemu(TempDirTestCase):
         pools = {p["address"]: p for p in view_json("thread-pool", core)["pools"]}
         self.assertEqual(pools[pool]["ctx"], io[0]["address"])
 
-    def lost_notify_script(self):
+    def lost_notify_script(self, tool="qemu-io"):
         """Where aio_notify() is inlined into qemu_bh_schedule() (2.x at
         -O2) gdb cannot return from it: the script for those builds."""
-        res = run(["gdb", "-batch", "-nx", "-q", exe("qemu-io"),
+        res = run(["gdb", "-batch", "-nx", "-q", exe(tool),
                    "-ex", "disassemble qemu_bh_schedule"])
         self.assertIn("End of assembler dump", res.stdout, res.stderr)
         if "<aio_notify>" in res.stdout:

@@ -143,6 +143,14 @@ struct ac_program *hand_program_open_regs(const struct hand_thread *threads, siz
 	return hand_program_open(threads, n);
 }
 
+struct ac_program *hand_program_open_pid_regs(pid_t pid, const struct hand_thread *threads,
+					      size_t n, size_t this_thread,
+					      const uint64_t (*regs)[27])
+{
+	next_regs = regs;
+	return hand_program_open_pid(pid, threads, n, this_thread);
+}
+
 struct ac_program *hand_program_self(void)
 {
 	static struct hand_thread self[1];

@@ -56,6 +56,10 @@ struct ac_program *hand_program_open_pid(pid_t pid, const struct hand_thread *th
  */
 struct ac_program *hand_program_open_regs(const struct hand_thread *threads, size_t n,
 					  const uint64_t (*regs)[27]);
+/* Both: a snapshot's threads with registers (a %rsp on a coroutine's stack). */
+struct ac_program *hand_program_open_pid_regs(pid_t pid, const struct hand_thread *threads,
+					      size_t n, size_t this_thread,
+					      const uint64_t (*regs)[27]);
 void hand_program_close(struct ac_program *prog);
 /* One thread, this one, in main(): for decoders that look at no stack. */
 struct ac_program *hand_program_self(void);

@@ -7,8 +7,10 @@
  * request (5.x+), one waiting for a disk read (2.x: CoroutineIOCompletion,
  * 5.x+: ThreadPoolCo), and the one running when the snapshot was taken.  The
  * suspended one's sigjmp_buf is demangled with glibc's pointer guard and
- * unwound back into its entry.  Hostile: a wild seed, a zeroed "Coroutine",
- * and threads with no thread pointer.
+ * unwound back into its entry.  The running one is also found from a
+ * thread's stack pointer alone (coroutine-stack.c: QEMU 2.1, no thread
+ * pointer), and `current` is checked against the stack.  Hostile: a wild
+ * seed, a zeroed "Coroutine", and threads with no thread pointer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,15 +32,20 @@
 #define ADDR(p) ((uint64_t)(uintptr_t)(p))
 
 static int arg_a;
-static Coroutine *suspended, *scheduled, *running;   /* scheduled: 5.x+ */
+static Coroutine *suspended, *running;
 static Coroutine *reader;
 static BlockDriverState *disk;
 static pid_t snapshot;
 static char zeroes[4096];
 
+/* Stack pointers inside suspended's and running's stacks. */
+static uint64_t suspended_sp, running_sp;
+
 static void __attribute__((noinline)) entry_suspends(void *opaque)
 {
-	(void)opaque;
+	int here;
+	if (opaque == &arg_a)
+		suspended_sp = ADDR(&here);
 	qemu_coroutine_yield();
 	__asm__ volatile("" ::: "memory");   /* no tail call: keep this frame */
 }
@@ -54,13 +61,15 @@ static void entry_reads(void *opaque)
 static void entry_snapshots(void *opaque)
 {
 	(void)opaque;
+	int here;
+	running_sp = ADDR(&here);
 	snapshot = hand_snapshot();
 	qemu_coroutine_yield();
 }
 
 #if AIOCORE_PROFILE >= 5
 static int arg_b;
-static Coroutine *pool_waiter;
+static Coroutine *scheduled, *pool_waiter;
 static volatile int release;
 
 static int blocking_job(void *arg)
@@ -157,14 +166,34 @@ static void test_seeds(void **state)
 	hand_program_close(prog);
 }
 
+/* x86_64 prstatus with only %rsp set (index 19). */
+static void regs_with_sp(uint64_t (*regs)[27], size_t n, const uint64_t *sps)
+{
+	memset(regs, 0, n * sizeof(*regs));
+	for (size_t i = 0; i < n; i++)
+		regs[i][19] = sps[i];
+}
+
 static void test_decode(void **state)
 {
 	(void)state;
-	struct ac_program *prog = hand_program_open_pid(snapshot, main_thread, 1, 0);
+	uint64_t regs[1][27];
+	regs_with_sp(regs, 1, &running_sp);
+	struct ac_program *prog = hand_program_open_pid_regs(snapshot, main_thread, 1, 0, regs);
+#if AIOCORE_PROFILE >= 5
 	struct ac_coroutine_seed seeds[] = {
 		{ ADDR(suspended), "by hand" },
-		{ ADDR(scheduled), "by hand too" },   /* 0 on g2: skipped */
+		{ ADDR(scheduled), "by hand too" },
 	};
+	const char *running_source = "current in thread 800";
+#else
+	/* 2.1: no thread-local, so the running one is found among the seeds. */
+	struct ac_coroutine_seed seeds[] = {
+		{ ADDR(suspended), "by hand" },
+		{ ADDR(running), "by hand too" },
+	};
+	const char *running_source = "by hand too, current in thread 800";
+#endif
 	struct ac_coroutine_list list;
 	assert_null(ac_coroutines_decode(prog, seeds, 2, true, &list));
 	assert_int_equal(list.n, AIOCORE_PROFILE >= 5 ? 3 : 2);
@@ -190,15 +219,84 @@ static void test_decode(void **state)
 	assert_string_equal(co->scheduled, "aio_co_schedule");
 	assert_true(co->has_context);
 #endif
-	/* The thread's current coroutine, found through its thread-local. */
+	/* The thread's current coroutine: its thread-local, or 2.1 its sp. */
 	co = find(&list, running);
 	assert_int_equal(co->current_in_tid, 800);
 	assert_true(co->running);
 	assert_string_equal(co->entry_name, "entry_snapshots");
 	assert_null(co->bt);
-	char want[48];
-	snprintf(want, sizeof(want), "current in thread 800");
-	assert_string_equal(co->source, want);
+	assert_string_equal(co->source, running_source);
+	/* The thread-local and the stack agree: nothing to say. */
+	assert_false(hand_noted(prog, "stack"));
+	ac_coroutine_list_deinit(&list);
+	hand_program_close(prog);
+}
+
+/*
+ * No thread pointer (QEMU 2.1's pthread-specific current is the same
+ * case): the seed whose stack holds a thread's sp is its current one; a
+ * thread in coroutine_trampoline whose coroutine no seed reaches is said.
+ */
+static void test_current_by_stack(void **state)
+{
+	(void)state;
+	static const struct hand_thread threads[] = {
+		{ 800, "qemu-io", { "entry_snapshots", "coroutine_trampoline" } },
+		{ 801, "worker", { "entry_snapshots", "coroutine_trampoline" } },
+		{ 802, "idle", { "ppoll@libc.so.6", "aio_poll", "main" } },
+	};
+	uint64_t regs[3][27];
+	regs_with_sp(regs, 3, (const uint64_t[]){ running_sp, 0, 0 });
+	struct ac_program *prog = hand_program_open_pid_regs(snapshot, threads, 3,
+							     HAND_NO_THREAD, regs);
+	struct ac_coroutine_seed seeds[] = {
+		{ ADDR(running), "by hand" },
+		{ ADDR(suspended), "by hand too" },
+	};
+	struct ac_coroutine_list list;
+	assert_null(ac_coroutines_decode(prog, seeds, 2, false, &list));
+	assert_int_equal(list.n, 2);
+	const struct ac_coroutine *co = find(&list, running);
+	assert_int_equal(co->current_in_tid, 800);
+	assert_string_equal(co->source, "by hand, current in thread 800");
+	assert_int_equal(find(&list, suspended)->current_in_tid, 0);
+	/* Hand frames have no variables: trampoline's `co` cannot be read. */
+	assert_true(hand_noted(prog, "thread 801 runs a coroutine no seed reaches"));
+	assert_false(hand_noted(prog, "thread 802"));
+	assert_false(hand_noted(prog, "thread 800"));
+	ac_coroutine_list_deinit(&list);
+	hand_program_close(prog);
+}
+
+/* `current` says one thing, the stack pointer another: notes, no crash. */
+static void test_current_disagrees_with_stack(void **state)
+{
+	(void)state;
+#if AIOCORE_PROFILE == 2
+	skip();   /* 2.1 has no `current` to disagree with */
+#endif
+	uint64_t regs[1][27];
+	regs_with_sp(regs, 1, &suspended_sp);
+	struct ac_program *prog = hand_program_open_pid_regs(snapshot, main_thread, 1, 0, regs);
+	struct ac_coroutine_seed seed = { ADDR(suspended), "by hand" };
+	struct ac_coroutine_list list;
+	assert_null(ac_coroutines_decode(prog, &seed, 1, false, &list));
+	char want[128];
+	snprintf(want, sizeof(want), "thread 800: sp 0x%" PRIx64 " is on coroutine 0x%" PRIx64
+		 "'s stack, but ", suspended_sp, ADDR(suspended));
+	assert_true(hand_noted(prog, want));
+	/* The thread-local still names the current one. */
+	assert_int_equal(find(&list, running)->current_in_tid, 800);
+	assert_int_equal(find(&list, suspended)->current_in_tid, 0);
+	ac_coroutine_list_deinit(&list);
+	hand_program_close(prog);
+
+	/* On the thread's own stack while `current` is a coroutine. */
+	prog = hand_program_open_pid(snapshot, main_thread, 1, 0);
+	assert_null(ac_coroutines_decode(prog, NULL, 0, false, &list));
+	snprintf(want, sizeof(want), "is coroutine 0x%" PRIx64 ", but sp ", ADDR(running));
+	assert_true(hand_noted(prog, want));
+	assert_true(hand_noted(prog, "is not on its stack"));
 	ac_coroutine_list_deinit(&list);
 	hand_program_close(prog);
 }
@@ -245,7 +343,9 @@ static void test_no_thread_pointer(void **state)
 	assert_string_equal(list.items[0].entry_name, "entry_suspends");
 	assert_false(list.items[0].has_context);
 	assert_non_null(strstr(list.items[0].problem, "saved context"));
+#if AIOCORE_PROFILE >= 5
 	assert_true(hand_noted(prog, "1 thread without a known thread pointer"));
+#endif
 	assert_true(hand_noted(prog, "coroutine contexts cannot be read"));
 	ac_coroutine_list_deinit(&list);
 	hand_program_close(prog);
@@ -256,6 +356,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seeds),
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_current_by_stack),
+		cmocka_unit_test(test_current_disagrees_with_stack),
 		cmocka_unit_test(test_hostile_seeds),
 		cmocka_unit_test(test_no_thread_pointer),
 	};

@@ -55,15 +55,20 @@ static void test_signature(void **state)
 	assert_string_equal(sig, "none");
 	free(sig);
 	struct ac_finding *x = ac_findings_add(&f, "lost-notify", AC_CONFIDENCE_HIGH, "s");
-	ac_finding_evidence(x, "runnable BH", true, 0x1000, 0, NULL, "cb=x");
+	ac_finding_evidence(x, "runnable BH", ac_evidence_at(AC_ADDRESS(0x1000)), "cb=x");
 	sig = ac_diagnose_signature(&a, &f);
 	assert_string_equal(sig, "lost-notify");   /* no thread's frame yet */
 	free(sig);
-	ac_finding_evidence(x, "not a thread", false, 0, 0, "#7 elsewhere", "frame, no tid");
-	ac_finding_evidence(x, "home thread", false, 0, 42, "#12 main_loop_wait", "asleep");
-	ac_finding_evidence(x, "later thread", false, 0, 43, "#1 aio_poll", "asleep");
+	ac_finding_evidence(x, "not a thread", ac_evidence_at(.frame = "#7 elsewhere"),
+			    "frame, no tid");
+	ac_finding_evidence(x, "home thread",
+			    ac_evidence_at(.tid = 42, .frame = "#12 main_loop_wait"),
+			    "asleep");
+	ac_finding_evidence(x, "later thread", ac_evidence_at(.tid = 43, .frame = "#1 aio_poll"),
+			    "asleep");
 	struct ac_finding *y = ac_findings_add(&f, "bql-poll-cycle", AC_CONFIDENCE_LOW, "s");
-	ac_finding_evidence(y, "BQL holder", false, 0, 44, "#2 aio_poll", "asleep");
+	ac_finding_evidence(y, "BQL holder", ac_evidence_at(.tid = 44, .frame = "#2 aio_poll"),
+			    "asleep");
 	/* The first finding's first thread frame, without its number. */
 	sig = ac_diagnose_signature(&a, &f);
 	assert_string_equal(sig, "lost-notify @ main_loop_wait");

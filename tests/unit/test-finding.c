@@ -32,7 +32,7 @@ static void test_unknown_pattern(void **state)
 	assert_null(ac_findings_add(&f, "no-such-pattern", AC_CONFIDENCE_HIGH, "x"));
 	assert_int_equal(f.n, 0);
 	/* Evidence for no finding is dropped, not a crash. */
-	ac_finding_evidence(NULL, "what", false, 0, 0, NULL, "value");
+	ac_finding_evidence(NULL, "what", ac_evidence_at(), "value");
 	ac_findings_deinit(&f);
 }
 
@@ -47,8 +47,9 @@ static void test_add_and_evidence(void **state)
 	assert_string_equal(x->pattern->id, "lost-notify");
 	assert_int_equal(x->confidence, AC_CONFIDENCE_MEDIUM);
 	assert_string_equal(x->summary, "2 BHs on 0xabc");
-	ac_finding_evidence(x, "home thread", false, 0, 1234, frame, "asleep in %s", "ppoll");
-	ac_finding_evidence(x, "AioContext.notified", true, 0x5000, 0, NULL, "false");
+	ac_finding_evidence(x, "home thread", ac_evidence_at(.tid = 1234, .frame = frame),
+			    "asleep in %s", "ppoll");
+	ac_finding_evidence(x, "AioContext.notified", ac_evidence_at(AC_ADDRESS(0x5000)), "false");
 	frame[0] = 'X';   /* the evidence has its own copy */
 	assert_int_equal(x->n_evidence, 2);
 	assert_string_equal(x->evidence[0].what, "home thread");
@@ -63,7 +64,7 @@ static void test_add_and_evidence(void **state)
 	/* A second finding may move the first: evidence goes through the new pointer. */
 	struct ac_finding *y = ac_findings_add(&f, "lost-completion", AC_CONFIDENCE_HIGH, "y");
 	assert_non_null(y);
-	ac_finding_evidence(y, "pool workers", false, 0, 0, NULL, "%zu", (size_t)3);
+	ac_finding_evidence(y, "pool workers", ac_evidence_at(), "%zu", (size_t)3);
 	assert_int_equal(f.n, 2);
 	assert_string_equal(f.items[0].summary, "2 BHs on 0xabc");
 	assert_int_equal(f.items[0].n_evidence, 2);

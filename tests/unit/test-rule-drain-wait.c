@@ -141,7 +141,7 @@ static void test_explained(void **state)
 	scene_init(&s);
 	struct ac_findings f = { 0 };
 	struct ac_finding *x = ac_findings_add(&f, "nested-poll", AC_CONFIDENCE_HIGH, "nested");
-	ac_finding_evidence(x, "poller", false, 0, 500, NULL, "aio_poll");
+	ac_finding_evidence(x, "poller", ac_evidence_at(.tid = 500), "aio_poll");
 	struct ac_program *prog = hand_program_open(threads, 2);
 	ac_rule_drain_wait(prog, &s.a, &f);
 	hand_program_close(prog);

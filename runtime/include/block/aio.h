@@ -56,9 +56,33 @@ struct BHListSlice {
 typedef QSIMPLEQ_HEAD(, BHListSlice) BHListSliceHead;
 #endif
 
+#if AIOCORE_PROFILE == 2
+/*
+ * QEMU 2.8's AioContext (2.1 differs: RFifoLock lock, dispatching for
+ * notify_me/notified; see docs/real-qemu.md).  Before 2.9 the lists are
+ * guarded by walking counters and bh_lock, not a QemuLockCnt, and there is
+ * no aio_co_schedule() (scheduled_coroutines, co_schedule_bh).
+ */
 typedef struct AioContext {
 	GSource source;              /* first: validated via source_funcs */
-	QemuRecMutex lock;           /* aio_context_acquire() (up to 8.x; 2.1: RFifoLock) */
+	QemuRecMutex lock;           /* aio_context_acquire() */
+	AioHandlerList aio_handlers;
+	int walking_handlers;        /* home thread only */
+	/* as below: bit 0 main loop in prepare..check, 2 per blocking aio_poll() */
+	uint32_t notify_me;
+	QemuMutex bh_lock;           /* adding to and freeing from first_bh */
+	QEMUBH *first_bh;
+	int walking_bh;              /* aio_bh_poll() nesting, home thread only */
+	bool notified;
+	EventNotifier notifier;
+	ThreadPool *thread_pool;
+	int external_disable_cnt;
+	int epollfd;
+} AioContext;
+#else
+typedef struct AioContext {
+	GSource source;              /* first: validated via source_funcs */
+	QemuRecMutex lock;           /* aio_context_acquire() (up to 8.x) */
 	AioHandlerList aio_handlers;
 #if AIOCORE_PROFILE >= 5
 	AioHandlerList deleted_aio_handlers;
@@ -70,12 +94,8 @@ typedef struct AioContext {
 	 */
 	uint32_t notify_me;
 	QemuLockCnt list_lock;
-#if AIOCORE_PROFILE == 2
-	QEMUBH *first_bh;
-#else
 	BHList bh_list;
 	BHListSliceHead bh_slice_list;
-#endif
 	bool notified;
 	EventNotifier notifier;
 	QSLIST_HEAD(, Coroutine) scheduled_coroutines;
@@ -85,6 +105,7 @@ typedef struct AioContext {
 	int poll_disable_cnt;
 	int epollfd;
 } AioContext;
+#endif
 
 extern const GSourceFuncs aio_source_funcs;
 
