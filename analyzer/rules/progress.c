@@ -77,6 +77,7 @@ struct item {
 	const char *what;         /* evidence "what" */
 	uint64_t address;
 	bool stalled;
+	bool unsure;              /* neither: maybe the same memory used again */
 };
 
 static struct ac_error *add_item(struct item **items, size_t *n, const char *what,
@@ -116,7 +117,7 @@ static const struct ac_pool_element *find_element(const struct ac_analysis *a, u
 /* Thread-pool requests: same address, function, argument (and its bytes) and state. */
 static struct ac_error *compare_pool(struct ac_program *ep, const struct ac_analysis *ea,
 				     struct ac_program *lp, const struct ac_analysis *la,
-				     struct item **items, size_t *n)
+				     bool threads_moved, struct item **items, size_t *n)
 {
 	for (size_t i = 0; i < ea->contexts.n; i++) {
 		const struct ac_thread_pool *pool = &ea->pools[i];
@@ -135,6 +136,18 @@ static struct ac_error *compare_pool(struct ac_program *ep, const struct ac_anal
 				e->state_name ? e->state_name : "state ?");
 			if (err)
 				return err;
+			/*
+			 * A done request waits only for its context's thread to
+			 * run the completion.  If threads ran between the cores,
+			 * the element seen again may be a new request that got the
+			 * freed one's memory (a loop issuing the same request):
+			 * two cores cannot tell, so it proves nothing either way.
+			 */
+			if (same && threads_moved && e->state_name &&
+			    !strcmp(e->state_name, "THREAD_DONE")) {
+				(*items)[*n - 1].stalled = false;
+				(*items)[*n - 1].unsure = true;
+			}
 		}
 	}
 	return NULL;
@@ -336,6 +349,32 @@ static struct ac_error *compare_globals(struct ac_program *ep, const struct ac_a
 	return err;
 }
 
+/* Thread i of the earlier core and j of the later have the same pc in every frame. */
+static bool same_frames(struct ac_program *ep, size_t i, struct ac_program *lp, size_t j)
+{
+	const struct ac_backtrace *eb = ac_program_backtrace(ep, i);
+	const struct ac_backtrace *lb = ac_program_backtrace(lp, j);
+	if (!eb || !lb || eb->n_frames != lb->n_frames)
+		return false;
+	for (size_t f = 0; f < eb->n_frames; f++)
+		if (eb->frames[f].pc != lb->frames[f].pc)
+			return false;
+	return true;
+}
+
+/* Whether a thread in both cores is in other frames in the later one. */
+static bool any_thread_moved(struct ac_program *ep, struct ac_program *lp)
+{
+	for (size_t i = 0; i < ac_target_thread_count(ep->target); i++) {
+		const struct ac_thread *lt =
+			ac_target_thread_by_tid(lp->target, ac_target_thread(ep->target, i)->tid);
+		for (size_t j = 0; lt && j < ac_target_thread_count(lp->target); j++)
+			if (ac_target_thread(lp->target, j) == lt && !same_frames(ep, i, lp, j))
+				return true;
+	}
+	return false;
+}
+
 /* Threads: the same pcs in every frame = it did not move; CPU time used. */
 static struct ac_error *compare_threads(struct ac_program *ep, struct ac_program *lp,
 					struct ac_progress *p)
@@ -349,11 +388,10 @@ static struct ac_error *compare_threads(struct ac_program *ep, struct ac_program
 		if (!lt)
 			continue;
 		n_both++;
-		const struct ac_backtrace *eb = ac_program_backtrace(ep, i), *lb = NULL;
 		for (size_t j = 0; j < ac_target_thread_count(lp->target); j++) {
 			if (ac_target_thread(lp->target, j) != lt)
 				continue;
-			lb = ac_program_backtrace(lp, j);
+			n_same += same_frames(ep, i, lp, j);
 			double ec, lc;
 			if (ac_target_thread_cpu_seconds(ep->target, i, &ec) &&
 			    ac_target_thread_cpu_seconds(lp->target, j, &lc)) {
@@ -362,12 +400,6 @@ static struct ac_error *compare_threads(struct ac_program *ep, struct ac_program
 				cpu[1] += lc;
 			}
 		}
-		if (!eb || !lb || eb->n_frames != lb->n_frames)
-			continue;
-		bool same = true;
-		for (size_t f = 0; f < eb->n_frames && same; f++)
-			same = eb->frames[f].pc == lb->frames[f].pc;
-		n_same += same;
 	}
 	char e[48], l[48];
 	snprintf(e, sizeof(e), "%zu threads", n_both);
@@ -472,6 +504,10 @@ static struct ac_error *summarize(struct ac_progress *p, const struct item *item
 		if (p->n_in_flight)
 			len += snprintf(what + len, sizeof(what) - len, "; %zu of %zu request%s in flight completed",
 					p->n_completed, p->n_in_flight, p->n_in_flight == 1 ? "" : "s");
+		if (p->n_unsure)
+			len += snprintf(what + len, sizeof(what) - len,
+					" (%zu done in both cores while threads ran: the same request, or a new one in its memory)",
+					p->n_unsure);
 		static const char *const ops[AC_ACCT_N] = { "reads", "writes", "flushes" };
 		for (int op = 0; op < AC_ACCT_N && len < sizeof(what); op++)
 			if (p->ops[op])
@@ -511,7 +547,7 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 	if (!err)
 		err = ac_block_graph_decode(lp, &lg);
 	if (!err)
-		err = compare_pool(ep, ea, lp, la, &items, &n_items);
+		err = compare_pool(ep, ea, lp, la, any_thread_moved(ep, lp), &items, &n_items);
 	if (!err)
 		err = compare_tracked(&eg, &lg, &items, &n_items);
 	if (!err)
@@ -524,7 +560,8 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 	for (size_t i = 0; i < n_items; i++) {
 		p.n_in_flight++;
 		p.n_stalled += items[i].stalled;
-		p.n_completed += !items[i].stalled;
+		p.n_completed += !items[i].stalled && !items[i].unsure;
+		p.n_unsure += items[i].unsure;
 		if (strcmp(items[i].what, "Job")) {
 			n_requests++;
 			n_requests_stalled += items[i].stalled;
@@ -535,9 +572,14 @@ struct ac_error *ac_progress_compare(struct ac_program *ep, const struct ac_anal
 		n_later += la->pools[i].n_elements;
 	for (size_t i = 0; i < lg.n_nodes; i++)
 		n_later += lg.nodes[i].n_requests;
-	char e[48], l[64];
+	char e[48], l[96];
 	snprintf(e, sizeof(e), "%zu", n_requests);
-	snprintf(l, sizeof(l), "%zu (%zu of the earlier unchanged)", n_later, n_requests_stalled);
+	if (p.n_unsure)
+		snprintf(l, sizeof(l), "%zu (%zu of the earlier unchanged, %zu done again)", n_later,
+			 n_requests_stalled, p.n_unsure);
+	else
+		snprintf(l, sizeof(l), "%zu (%zu of the earlier unchanged)", n_later,
+			 n_requests_stalled);
 	if (!err)
 		err = add_line(&p, n_requests_stalled < n_requests, "requests in flight", e, l);
 	if (!err)

@@ -42,6 +42,7 @@ struct ac_progress {
 	size_t n_in_flight;      /* requests in flight in the earlier core */
 	size_t n_completed;      /* ... gone from the later core */
 	size_t n_stalled;        /* ... still there, unchanged */
+	size_t n_unsure;         /* ... done in both while threads ran: maybe reused */
 	bool has_acct;           /* BlockAcctStats in some backend */
 	uint64_t ops[AC_ACCT_N], bytes[AC_ACCT_N];   /* completed in between */
 	uint64_t write_gen;      /* writes completed: most write_gen moved on a node */
