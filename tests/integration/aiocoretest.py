@@ -22,7 +22,37 @@ def run(args, check=False, timeout=120, **kw):
 
 
 def aiocore(*args, timeout=120):
-    return run([AIOCORE, *args], timeout=timeout)
+    res = run([AIOCORE, *args], timeout=timeout)
+    if os.environ.get("AIOCORE_CASE_LOG") and args and args[0] == "diagnose":
+        record_case(args, res)
+    return res
+
+
+def record_case(args, res):
+    """One line per diagnose a test runs, in $AIOCORE_CASE_LOG: the test,
+    the QEMU version, the exit code, the verdict line and the --since
+    answer, for the per-case table of docs/real-qemu.md (a record, not an
+    assertion: the tests assert)."""
+    import inspect
+    test = next((f.function for f in inspect.stack() if f.function.startswith("test_")), "?")
+    verdict, since = "?", ""
+    if "--json" in args:
+        try:
+            d = json.loads(res.stdout)
+            f = d["findings"][0] if d.get("findings") else None
+            verdict = (f"{f['id']} ({f['confidence']}): {f['summary']}" if f
+                       else f"{d.get('verdict')}")
+            if d.get("since"):
+                since = d["since"]["summary"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            verdict = "(no JSON)"
+    else:
+        lines = res.stdout.splitlines()
+        verdict = next((x for x in lines if x.startswith("VERDICT:")), "(no VERDICT line)")
+    cols = [test, os.environ.get("AIOCORE_QEMU_VERSION", "-"), str(res.returncode),
+            " ".join(os.path.basename(a) if os.path.sep in a else a for a in args), verdict, since]
+    with open(os.environ["AIOCORE_CASE_LOG"], "a") as out:
+        out.write("\t".join(c.replace("\t", " ").replace("\n", " ") for c in cols) + "\n")
 
 
 def build_id(path):
