@@ -25,7 +25,7 @@ const char *ac_posix_aio_kind(uint64_t aio_type)
 }
 
 struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
-				     struct ac_posix_aio *ret)
+				     bool with_node, struct ac_posix_aio *ret)
 {
 	struct ac_posix_aio r = { .address = address };
 	struct ac_object aio;
@@ -48,7 +48,7 @@ struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
 	 * Not a program note: the caller knows whether the thread was running,
 	 * when a request read from its stack may be half-written.
 	 */
-	if (r.bs) {
+	if (r.bs && with_node) {
 		err = ac_block_node_decode(prog, r.bs, &r.node);
 		if (err && asprintf(&r.node_problem, "RawPosixAIOData 0x%" PRIx64 ".bs: %s",
 				    address, err->message) < 0)

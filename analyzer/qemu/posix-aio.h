@@ -25,8 +25,12 @@ struct ac_posix_aio {
 	char *node_problem;         /* why node is not decoded, or NULL */
 };
 
+/*
+ * with_node: decode the block node bs points to as well (not for a running
+ * worker, whose request may be half-written: its bs could be anything).
+ */
 struct ac_error *ac_posix_aio_decode(struct ac_program *prog, uint64_t address,
-				     struct ac_posix_aio *ret);
+				     bool with_node, struct ac_posix_aio *ret);
 void ac_posix_aio_deinit(struct ac_posix_aio *aio);
 
 /* QEMU_AIO_READ, _WRITE, ...: "read", "write", ... (static). */

@@ -365,11 +365,11 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 	}
 	if (!aiocb)
 		return;
-	struct ac_error *err = ac_posix_aio_decode(prog, aiocb, &w->aio);
+	/* A running worker's request may be half-written: its node is not read. */
+	struct ac_error *err = ac_posix_aio_decode(prog, aiocb, w->kind != AC_WAIT_NONE, &w->aio);
 	if (err)
 		add_problem(w, err, "the worker's request");
-	/* A running worker's request may be half-written: no problem to report. */
-	else if (w->aio.node_problem && w->kind != AC_WAIT_NONE && !w->problem)
+	else if (w->aio.node_problem && !w->problem)
 		w->problem = strdup(w->aio.node_problem);
 }
 

@@ -137,9 +137,14 @@ static void add_thread_edges(struct ac_waits *w, const struct ac_analysis *a)
 				if (w->threads.items[o].tid == t->owner_tid)
 					add_edge(w, lock, (long)o, "held by");
 		}
-		if (t->aio.node.address && (t->kind == AC_WAIT_IO || t->kind == AC_WAIT_NONE) &&
-		    known_node(a, t->aio.node.address))
-			add_edge(w, (long)i, block_node(w, &t->aio.node),
+		/* A running worker's node is the graph's, never one read through it. */
+		const struct ac_block_node *node = NULL;
+		if (t->kind == AC_WAIT_IO && t->aio.node.address && known_node(a, t->aio.node.address))
+			node = &t->aio.node;
+		else if (t->kind == AC_WAIT_NONE && t->aio.bs)
+			node = ac_block_graph_node(&a->blocks, t->aio.bs);
+		if (node)
+			add_edge(w, (long)i, block_node(w, node),
 				 t->kind == AC_WAIT_IO ? "in I/O on" : "runs a request on");
 	}
 }

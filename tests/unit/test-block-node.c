@@ -145,7 +145,7 @@ static void test_posix_aio(void **state)
 	set_member(prog, &aio, "aio_type", QEMU_AIO_WRITE);
 	set_member(prog, &aio, "bs", ADDR(disk0));
 	struct ac_posix_aio r;
-	assert_null(ac_posix_aio_decode(prog, ADDR(buf), &r));
+	assert_null(ac_posix_aio_decode(prog, ADDR(buf), true, &r));
 	assert_int_equal(r.address, ADDR(buf));
 	assert_int_equal(r.fd, 9);
 	assert_int_equal(r.offset, 1048576);
@@ -159,7 +159,7 @@ static void test_posix_aio(void **state)
 	/* A wild bs: the request is decoded, its node only by address, with notes. */
 	set_member(prog, &aio, "aio_type", QEMU_AIO_FLUSH);
 	set_member(prog, &aio, "bs", 0x10);
-	assert_null(ac_posix_aio_decode(prog, ADDR(buf), &r));
+	assert_null(ac_posix_aio_decode(prog, ADDR(buf), true, &r));
 	assert_string_equal(r.kind, "flush");
 	assert_int_equal(r.bs, 0x10);
 	assert_string_equal(r.node.name, "node@0x10");
@@ -167,7 +167,16 @@ static void test_posix_aio(void **state)
 	assert_true(hand_noted(prog, "0x10 filename"));
 	ac_posix_aio_deinit(&r);
 
-	struct ac_error *err = ac_posix_aio_decode(prog, 0x10, &r);
+	/* A running worker's request (with_node false): bs kept, nothing read through it. */
+	set_member(prog, &aio, "bs", 0x20);
+	assert_null(ac_posix_aio_decode(prog, ADDR(buf), false, &r));
+	assert_int_equal(r.bs, 0x20);
+	assert_int_equal(r.node.address, 0);
+	assert_null(r.node_problem);
+	assert_false(hand_noted(prog, "0x20"));
+	ac_posix_aio_deinit(&r);
+
+	struct ac_error *err = ac_posix_aio_decode(prog, 0x10, true, &r);
 	assert_non_null(err);
 	assert_non_null(strstr(err->message, "RawPosixAIOData 0x10"));
 	ac_error_destroy(err);
