@@ -41,7 +41,7 @@ struct skipped {
 
 struct batch {
 	struct input *items;
-	size_t n, cap;
+	size_t n;
 	struct skipped *skipped;
 	size_t n_skipped;
 };
@@ -95,24 +95,20 @@ static bool looks_like_core(const char *path)
 
 static void add_input(struct batch *b, const char *path)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 16;
-		struct input *grown = realloc(b->items, cap * sizeof(*grown));
-		if (!grown)
-			return;
-		b->items = grown;
-		b->cap = cap;
-	}
-	b->items[b->n++] = (struct input){ .path = strdup(path) };
+	struct input *in = ac_array_slot(b->items, b->n);
+	if (!in)
+		return;
+	in->path = strdup(path);
+	b->n++;
 }
 
 static void skip(struct batch *b, const char *path, const char *reason)
 {
-	struct skipped *grown = realloc(b->skipped, (b->n_skipped + 1) * sizeof(*grown));
-	if (!grown)
+	struct skipped *s = ac_array_slot(b->skipped, b->n_skipped);
+	if (!s)
 		return;
-	b->skipped = grown;
-	b->skipped[b->n_skipped++] = (struct skipped){ strdup(path), reason };
+	*s = (struct skipped){ strdup(path), reason };
+	b->n_skipped++;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -164,12 +160,8 @@ static void collect(struct batch *b, const char *path, int depth)
 	while ((d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
-		char **grown = realloc(names, (n + 1) * sizeof(*names));
-		if (!grown)
+		if (!ac_strings_appendf(&names, &n, "%s/%s", path, d->d_name))
 			break;
-		names = grown;
-		if (asprintf(&names[n], "%s/%s", path, d->d_name) >= 0)
-			n++;
 	}
 	closedir(dir);
 	if (n)  /* an empty directory: names is NULL, which qsort must not get */
@@ -271,11 +263,11 @@ static void count_group(struct group **groups, size_t *n, const char *sig,
 			(*groups)[i].count++;
 			return;
 		}
-	struct group *grown = realloc(*groups, (*n + 1) * sizeof(**groups));
-	if (!grown)
+	struct group *g = ac_array_slot(*groups, *n);
+	if (!g)
 		return;
-	*groups = grown;
-	(*groups)[(*n)++] = (struct group){ strdup(sig), strdup(verdict), 1 };
+	*g = (struct group){ strdup(sig), strdup(verdict), 1 };
+	(*n)++;
 }
 
 static int by_count(const void *a, const void *b)

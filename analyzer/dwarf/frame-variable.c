@@ -209,7 +209,6 @@ static struct ac_error *concrete_scopes(struct frame_ctx *fc, Dwarf_Die *cudie)
 {
 	Dwarf_Addr pc = fc->lookup_pc - fc->bias;
 	Dwarf_Die cur = *cudie;
-	size_t cap = 0;
 	for (int depth = 0; depth < 256; depth++) {
 		Dwarf_Die child;
 		bool found = false;
@@ -227,14 +226,11 @@ static struct ac_error *concrete_scopes(struct frame_ctx *fc, Dwarf_Die *cudie)
 		}
 		if (!found)
 			break;
-		if ((size_t)fc->n_scopes == cap) {
-			cap = cap ? 2 * cap : 8;
-			Dwarf_Die *grown = realloc(fc->scopes, cap * sizeof(*grown));
-			if (!grown)
-				return &ac_error_no_memory;
-			fc->scopes = grown;
-		}
-		fc->scopes[fc->n_scopes++] = child;
+		Dwarf_Die *slot = ac_array_slot(fc->scopes, (size_t)fc->n_scopes);
+		if (!slot)
+			return &ac_error_no_memory;
+		*slot = child;
+		fc->n_scopes++;
 		cur = child;
 	}
 	for (int i = 0; i < fc->n_scopes / 2; i++) {

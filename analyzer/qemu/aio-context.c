@@ -8,6 +8,7 @@
 #include "dwarf/dwarf.h"
 #include "thread-pool.h"
 #include "tls.h"
+#include "util/util.h"
 
 /* Guest RAM is one huge mapping; AioContexts live in the heap. */
 #define SCAN_MAX_REGION (256ULL << 20)
@@ -62,13 +63,10 @@ static struct ac_aio_context *add_context(struct ac_context_list *list,
 	}
 	if (list->n >= MAX_CONTEXTS)
 		return NULL;
-	struct ac_aio_context *grown = realloc(list->items,
-					       (list->n + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_aio_context *ctx = ac_array_slot(list->items, list->n);
+	if (!ctx)
 		return NULL;
-	list->items = grown;
-	struct ac_aio_context *ctx = &list->items[list->n++];
-	memset(ctx, 0, sizeof(*ctx));
+	list->n++;
 	ctx->obj.address = address;
 	ctx->found_as = strdup(found_as);
 	ctx->anchor_frame = -1;
@@ -277,6 +275,7 @@ static void describe_blocking(struct ac_aio_context *ctx, const struct ac_backtr
 			continue;
 		size_t need = strlen(name) + 5;
 		if (len + need >= cap) {
+			/* A text buffer, not an array of elements. */
 			char *grown = realloc(text, cap = 2 * (len + need));
 			if (!grown)
 				break;

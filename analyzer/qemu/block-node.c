@@ -108,12 +108,11 @@ static struct ac_error *decode_requests(struct ac_program *prog,
 		}
 		if (err)
 			break;
-		struct ac_tracked_request *grown =
-			realloc(node->requests, (node->n_requests + 1) * sizeof(*grown));
-		if (!grown)
+		struct ac_tracked_request *slot = ac_array_slot(node->requests, node->n_requests);
+		if (!slot)
 			return &ac_error_no_memory;
-		node->requests = grown;
-		node->requests[node->n_requests++] = r;
+		*slot = r;
+		node->n_requests++;
 		struct ac_object link;
 		err = ac_object_member_deref(prog, &req, "list.le_next", &link, &is_null);
 		next = err || is_null ? 0 : link.address;
@@ -258,13 +257,11 @@ static struct ac_error *decode_backends(struct ac_program *prog, struct ac_block
 	while (!err && g->has_backends && blk.address) {
 		if (!ac_walk_step(&walk, blk.address))
 			return ac_error_create(AC_ERR_BAD_DATA, "block_backends: %s", walk.problem);
-		struct ac_block_backend *grown =
-			realloc(g->backends, (g->n_backends + 1) * sizeof(*grown));
-		if (!grown)
+		struct ac_block_backend *b = ac_array_slot(g->backends, g->n_backends);
+		if (!b)
 			return &ac_error_no_memory;
-		g->backends = grown;
-		struct ac_block_backend *b = &g->backends[g->n_backends++];
-		*b = (struct ac_block_backend){ .address = blk.address };
+		g->n_backends++;
+		b->address = blk.address;
 		b->name = member_string(prog, &blk, "name");
 		if (!b->name && !(b->name = strdup("")))
 			return &ac_error_no_memory;

@@ -66,12 +66,10 @@ static struct ac_coroutine *list_add(struct ac_coroutine_list *list,
 			append_text(&list->items[i].source, source);
 			return &list->items[i];
 		}
-	struct ac_coroutine *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_coroutine *co = ac_array_slot(list->items, list->n);
+	if (!co)
 		return NULL;
-	list->items = grown;
-	struct ac_coroutine *co = &list->items[list->n++];
-	memset(co, 0, sizeof(*co));
+	list->n++;
 	co->address = address;
 	append_text(&co->source, source);
 	*is_new = true;
@@ -268,6 +266,7 @@ static const struct ac_coroutine_stack *cached_stack(struct ac_program *prog,
 						     size_t i)
 {
 	if (i >= cache->n) {
+		/* Catches up with the whole list at once: an exact size, not a push. */
 		struct ac_coroutine_stack *grown = realloc(cache->stacks,
 							   list->n * sizeof(*grown));
 		if (!grown)

@@ -82,13 +82,13 @@ static struct ac_error *add_event(struct ac_program *prog, struct ac_event_list 
 	} else if (!ac_error_catch(&err, AC_ERR_LOOKUP)) {
 		ac_program_note_error(prog, err, "%s.initialized", name);
 	}
-	struct ac_qemu_event *grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
-	if (!grown) {
+	struct ac_qemu_event *slot = ac_array_slot(list->items, list->n);
+	if (!slot) {
 		free(name);
 		return &ac_error_no_memory;
 	}
-	list->items = grown;
-	list->items[list->n++] = ev;
+	*slot = ev;
+	list->n++;
 	return NULL;
 }
 
@@ -257,11 +257,11 @@ static bool waiter_in_futex(const struct ac_backtrace *bt, size_t wait_index)
 
 static struct ac_error *add_waiter(struct ac_qemu_event *ev, const struct ac_event_waiter *w)
 {
-	struct ac_event_waiter *grown = realloc(ev->waiters, (ev->n_waiters + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_event_waiter *slot = ac_array_slot(ev->waiters, ev->n_waiters);
+	if (!slot)
 		return &ac_error_no_memory;
-	ev->waiters = grown;
-	ev->waiters[ev->n_waiters++] = *w;
+	*slot = *w;
+	ev->n_waiters++;
 	return NULL;
 }
 

@@ -228,13 +228,10 @@ struct ac_error *ac_thread_pool_decode(struct ac_program *prog, uint64_t address
 				p.walk_problem = NULL;
 			break;
 		}
-		struct ac_pool_element *grown = realloc(p.elements,
-							(p.n_elements + 1) * sizeof(*grown));
-		if (!grown)
+		struct ac_pool_element *e = ac_array_slot(p.elements, p.n_elements);
+		if (!e)
 			break;
-		p.elements = grown;
-		struct ac_pool_element *e = &p.elements[p.n_elements++];
-		memset(e, 0, sizeof(*e));
+		p.n_elements++;
 		e->address = at;
 		struct ac_object obj;
 		uint64_t next = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "progress.h"
+#include "util/util.h"
 
 /* Closer than this, an unmoved request proves nothing. */
 #define MIN_SECONDS 1.0
@@ -28,10 +29,9 @@ const char *ac_progress_state_name(enum ac_progress_state state)
 static struct ac_error *add_line(struct ac_progress *p, bool moved, const char *what,
 				 const char *earlier, const char *later)
 {
-	struct ac_progress_line *grown = realloc(p->lines, (p->n_lines + 1) * sizeof(*grown));
-	if (!grown)
+	struct ac_progress_line *slot = ac_array_slot(p->lines, p->n_lines);
+	if (!slot)
 		return &ac_error_no_memory;
-	p->lines = grown;
 	struct ac_progress_line l = {
 		.moved = moved, .what = strdup(what),
 		.earlier = strdup(earlier), .later = strdup(later),
@@ -42,7 +42,8 @@ static struct ac_error *add_line(struct ac_progress *p, bool moved, const char *
 		free(l.later);
 		return &ac_error_no_memory;
 	}
-	p->lines[p->n_lines++] = l;
+	*slot = l;
+	p->n_lines++;
 	return NULL;
 }
 
@@ -86,11 +87,9 @@ static struct ac_error *add_item(struct item **items, size_t *n, const char *wha
 static struct ac_error *add_item(struct item **items, size_t *n, const char *what,
 				 uint64_t address, bool stalled, const char *fmt, ...)
 {
-	struct item *grown = realloc(*items, (*n + 1) * sizeof(*grown));
-	if (!grown)
+	struct item *it = ac_array_slot(*items, *n);
+	if (!it)
 		return &ac_error_no_memory;
-	*items = grown;
-	struct item *it = &grown[*n];
 	*it = (struct item){ .what = what, .address = address, .stalled = stalled };
 	va_list ap;
 	va_start(ap, fmt);

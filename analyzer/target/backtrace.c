@@ -14,7 +14,6 @@
 struct unwind {
 	struct ac_target *target;
 	struct ac_backtrace *bt;
-	size_t capacity;
 	bool caller_found_by_cfi;   /* the previous frame's pc had CFI */
 	uint64_t last_pc;           /* of the previous physical frame */
 	struct ac_error *err;
@@ -40,16 +39,9 @@ static bool has_cfi(Dwfl_Module *mod, Dwarf_Addr pc)
 static struct ac_frame *push_frame(struct unwind *u)
 {
 	struct ac_backtrace *bt = u->bt;
-	if (bt->n_frames == u->capacity) {
-		size_t cap = u->capacity ? 2 * u->capacity : 16;
-		struct ac_frame *grown = realloc(bt->frames, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		bt->frames = grown;
-		u->capacity = cap;
-	}
-	struct ac_frame *f = &bt->frames[bt->n_frames++];
-	memset(f, 0, sizeof(*f));
+	struct ac_frame *f = ac_array_slot(bt->frames, bt->n_frames);
+	if (f)
+		bt->n_frames++;
 	return f;
 }
 

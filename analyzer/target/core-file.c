@@ -39,19 +39,11 @@ static struct ac_error *add_problem(struct ac_core *core, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static struct ac_error *add_problem(struct ac_core *core, const char *fmt, ...)
 {
-	char **grown = realloc(core->problems,
-			       (core->n_problems + 1) * sizeof(*grown));
-	if (!grown)
-		return &ac_error_no_memory;
-	core->problems = grown;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&core->problems[core->n_problems], fmt, ap);
+	bool ok = ac_strings_vappendf(&core->problems, &core->n_problems, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return &ac_error_no_memory;
-	core->n_problems++;
-	return NULL;
+	return ok ? NULL : &ac_error_no_memory;
 }
 
 static int compare_segments(const void *a, const void *b)
@@ -144,13 +136,13 @@ static struct ac_error *add_thread(struct ac_core *core, const uint8_t *desc,
 		t->gregs[r] = load_u64(desc + PRSTATUS_REGS + 8 * r);
 	if (core->arch == AC_ARCH_X86_64)
 		t->tls_base = t->gregs[X86_64_FS_BASE];
-	double *cpu = realloc(core->cpu_seconds, core->n_threads * sizeof(*cpu));
+	/* Parallel to threads: this thread's is element n_threads - 1. */
+	double *cpu = ac_array_slot(core->cpu_seconds, core->n_threads - 1);
 	if (!cpu)
 		return &ac_error_no_memory;
-	core->cpu_seconds = cpu;
 	/* Seconds and microseconds; a hostile note may hold anything. */
 	uint64_t us = load_u64(desc + PRSTATUS_UTIME + 8), ss = load_u64(desc + PRSTATUS_STIME + 8);
-	cpu[core->n_threads - 1] = us < 1000000 && ss < 1000000
+	*cpu = us < 1000000 && ss < 1000000
 		? (double)load_u64(desc + PRSTATUS_UTIME) + us / 1e6 +
 		  (double)load_u64(desc + PRSTATUS_STIME) + ss / 1e6
 		: -1;

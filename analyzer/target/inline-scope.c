@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "inline-scope.h"
+#include "util/util.h"
 
 /* Deeper than this, a DIE tree is corrupt (or not worth it: ask libdw). */
 #define MAX_DEPTH 64
@@ -50,17 +51,13 @@ static bool has_addresses(Dwarf_Die *die)
 	       dwarf_hasattr(die, DW_AT_entry_pc);
 }
 
-static bool add_range(struct cu *c, size_t *cap, Dwarf_Addr low, Dwarf_Addr high, size_t die)
+static bool add_range(struct cu *c, Dwarf_Addr low, Dwarf_Addr high, size_t die)
 {
-	if (c->n_ranges == *cap) {
-		size_t n = *cap ? 2 * *cap : 64;
-		struct range *grown = realloc(c->ranges, n * sizeof(*grown));
-		if (!grown)
-			return false;
-		c->ranges = grown;
-		*cap = n;
-	}
-	c->ranges[c->n_ranges++] = (struct range){ low, high, die };
+	struct range *r = ac_array_slot(c->ranges, c->n_ranges);
+	if (!r)
+		return false;
+	*r = (struct range){ low, high, die };
+	c->n_ranges++;
 	return true;
 }
 
@@ -68,7 +65,6 @@ static bool add_range(struct cu *c, size_t *cap, Dwarf_Addr low, Dwarf_Addr high
 static void read_cu(struct cu *c, Dwarf_Die *cudie)
 {
 	Dwarf_Die child;
-	size_t dies_cap = 0, ranges_cap = 0;
 	if (dwarf_child(cudie, &child) != 0)
 		return;
 	do {
@@ -78,22 +74,17 @@ static void read_cu(struct cu *c, Dwarf_Die *cudie)
 		}
 		if (!has_addresses(&child))
 			continue;
-		if (c->n_dies == dies_cap) {
-			size_t n = dies_cap ? 2 * dies_cap : 64;
-			Dwarf_Die *grown = realloc(c->dies, n * sizeof(*grown));
-			if (!grown) {
-				c->unknown = true;
-				return;
-			}
-			c->dies = grown;
-			dies_cap = n;
+		Dwarf_Die *slot = ac_array_slot(c->dies, c->n_dies);
+		if (!slot) {
+			c->unknown = true;
+			return;
 		}
+		*slot = child;
 		size_t index = c->n_dies++;
-		c->dies[index] = child;
 		Dwarf_Addr base, start, end;
 		ptrdiff_t offset = 0;
 		while ((offset = dwarf_ranges(&child, offset, &base, &start, &end)) > 0)
-			if (!add_range(c, &ranges_cap, start, end, index)) {
+			if (!add_range(c, start, end, index)) {
 				c->unknown = true;
 				return;
 			}
@@ -109,12 +100,11 @@ static struct cu *cu_of(struct ac_inline_scopes *scopes, Dwarf_Die *cudie)
 	for (size_t i = 0; i < scopes->n; i++)
 		if (scopes->cus[i].addr == cudie->addr)
 			return &scopes->cus[i];
-	struct cu *grown = realloc(scopes->cus, (scopes->n + 1) * sizeof(*grown));
-	if (!grown)
+	struct cu *c = ac_array_slot(scopes->cus, scopes->n);
+	if (!c)
 		return NULL;
-	scopes->cus = grown;
-	struct cu *c = &grown[scopes->n++];
-	*c = (struct cu){ .addr = cudie->addr };
+	scopes->n++;
+	c->addr = cudie->addr;
 	read_cu(c, cudie);
 	return c;
 }
