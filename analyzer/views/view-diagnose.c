@@ -258,6 +258,14 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		}
 	}
 	const char *earlier = opts->since ? opts->since->core_path : NULL;
+	/*
+	 * Two cores that show progress outrank what one core suggests at
+	 * medium confidence (a kick gcore raced, a worker caught in a read):
+	 * the verdict is "progressing", those findings follow as ALSO.
+	 */
+	bool progressing = earlier && progress.state == AC_PROGRESS_MOVING &&
+			   !ac_findings_hang_named(&findings);
+	const char *verdict = findings.n && !progressing ? findings.items[0].pattern->id : "none";
 	if (opts->json) {
 		struct ac_json j;
 		ac_json_init(&j, out, true);
@@ -267,8 +275,7 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		ac_json_field_string(&j, "arch", ac_target_arch_name(prog->target));
 		ac_json_field_uint(&j, "threads", ac_target_thread_count(prog->target));
 		ac_json_field_string(&j, "qemu_version", version ? version->version : NULL);
-		ac_json_field_string(&j, "verdict",
-				     findings.n ? findings.items[0].pattern->id : "none");
+		ac_json_field_string(&j, "verdict", verdict);
 		ac_json_key(&j, "findings");
 		ac_json_array_begin(&j);
 		for (size_t i = 0; i < findings.n; i++)
@@ -302,7 +309,7 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		fputc('\n', out);
 		if (earlier)
 			since_text(out, earlier, &progress);
-		if (!findings.n && earlier && progress.state == AC_PROGRESS_MOVING)
+		if (progressing)
 			fprintf(out, "VERDICT: %s\n\n", progress.summary);
 		else if (!findings.n && earlier)
 			fprintf(out, "VERDICT: no known hang pattern; %s\n\n", progress.summary);
@@ -317,7 +324,7 @@ struct ac_error *ac_view_diagnose(struct ac_program *prog,
 		if (!findings.n)
 			ac_view_waits_summary_text(&a.waits, out);
 		for (size_t i = 0; i < findings.n; i++)
-			finding_text(out, &findings.items[i], i == 0, version);
+			finding_text(out, &findings.items[i], i == 0 && !progressing, version);
 		/* No cause named for sure: what waits on what is the answer. */
 		if (!ac_findings_hang_named(&findings)) {
 			fprintf(out, "Waits:\n");

@@ -126,6 +126,13 @@ class Since(TempDirTestCase):
         self.assertEqual(d["verdict"], "none")
         self.assertEqual(s["stalled"], 0)
         self.assertTrue(s["summary"].startswith("progressing: "))
+        # What the later core alone suggests (a kick gcore raced) is medium
+        # at most, and follows the progress verdict.
+        text = aiocore("diagnose", "--since", a, b).stdout
+        self.assertIn("VERDICT: progressing: ", text)
+        for f in d["findings"]:
+            self.assertEqual(f["confidence"], "medium", f)
+            self.assertIn(f"ALSO: {f['id']} (medium confidence)", text)
         c = comparison(d, "rcu_gp_ctr")
         self.assertEqual((c["earlier"], c["later"]), (gdb_value(a, "rcu_gp_ctr"), gdb_value(b, "rcu_gp_ctr")))
         self.assertNotEqual(c["earlier"], c["later"])
