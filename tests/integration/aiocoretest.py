@@ -39,9 +39,9 @@ def record_case(args, res):
     if "--json" in args:
         try:
             d = json.loads(res.stdout)
-            f = d["findings"][0] if d.get("findings") else None
-            verdict = (f"{f['id']} ({f['confidence']}): {f['summary']}" if f
-                       else f"{d.get('verdict')}")
+            found = ", ".join(f"{f['id']} ({f['confidence']})" for f in d.get("findings", []))
+            verdict = f"verdict {d.get('verdict')}" + (
+                f"; findings {found}; first: {d['findings'][0]['summary']}" if found else "")
             if d.get("since"):
                 since = d["since"]["summary"]
         except (ValueError, KeyError, TypeError, IndexError):
