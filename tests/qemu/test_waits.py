@@ -107,8 +107,16 @@ def qmp_connect(test, sock):
     while not os.path.exists(sock):
         test.assertLess(time.monotonic(), deadline, "no QMP socket")
         time.sleep(0.05)
-    qmp = socket.socket(socket.AF_UNIX)
-    qmp.connect(sock)
+    # The socket file exists from bind(), before listen(): refused until then.
+    while True:
+        qmp = socket.socket(socket.AF_UNIX)
+        try:
+            qmp.connect(sock)
+            break
+        except ConnectionRefusedError:
+            qmp.close()
+            test.assertLess(time.monotonic(), deadline, "QMP socket refuses connections")
+            time.sleep(0.05)
     qmp.settimeout(60)
     test.addCleanup(qmp.close)
     stream = qmp.makefile("rw")
