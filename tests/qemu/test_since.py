@@ -175,11 +175,17 @@ class Since(TempDirTestCase):
         log.close()
         self.pids.append(proc.pid)
         deadline = time.monotonic() + 60
-        while not os.path.exists(qmp):
-            self.assertLess(time.monotonic(), deadline, "no QMP socket")
-            time.sleep(0.05)
-        with socket.socket(socket.AF_UNIX) as s, s.makefile("rw") as f:
-            s.connect(qmp)
+        # The file exists from bind(), before listen(): refused until then.
+        while True:
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(qmp)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                s.close()
+                self.assertLess(time.monotonic(), deadline, "no QMP socket accepting")
+                time.sleep(0.05)
+        with s, s.makefile("rw") as f:
 
             def command(name, **args):
                 f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
