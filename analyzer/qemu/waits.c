@@ -114,12 +114,8 @@ static long block_node(struct ac_waits *w, const struct ac_block_node *b)
  */
 static bool known_node(const struct ac_analysis *a, uint64_t address)
 {
-	if (!a->blocks.has_nodes)
-		return true;    /* nothing to check against */
-	for (size_t k = 0; k < a->blocks.n_nodes; k++)
-		if (a->blocks.nodes[k].address == address)
-			return true;
-	return false;
+	/* No node list in the program: nothing to check against. */
+	return !a->blocks.has_nodes || ac_block_graph_node(&a->blocks, address);
 }
 
 /* Locks and I/O: thread -> mutex -> owner thread, thread -> block node. */
