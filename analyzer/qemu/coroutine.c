@@ -19,8 +19,6 @@
 
 /* A function of util/qemu-coroutine.c, whose CU has struct Coroutine. */
 #define COROUTINE_HINT "qemu_coroutine_enter"
-/* A function of util/coroutine-ucontext.c (CoroutineUContext, current). */
-#define UCONTEXT_HINT "qemu_coroutine_new"
 /* Functions of (util/)thread-pool.c and block/io.c (2.x). */
 #define THREAD_POOL_HINT "thread_pool_completion_bh"
 /* Longer than any coroutine list a healthy QEMU has. */
@@ -115,22 +113,44 @@ static void decode_one(struct ac_program *prog, struct ac_coroutine *co)
 	}
 }
 
-/* Where env is: CoroutineUContext.base is the Coroutine. */
+/* Where env is: the backend's struct has the Coroutine as .base. */
 static struct ac_error *env_address(struct ac_program *prog, uint64_t co_address,
 				    uint64_t *ret)
 {
+	const struct ac_coroutine_backend *backend;
 	struct ac_type type;
 	struct ac_member base, env;
-	struct ac_error *err = ac_dwarf_find_type(prog->dwarf, "CoroutineUContext",
-						  UCONTEXT_HINT, &type);
+	struct ac_error *err = ac_coroutine_backend(prog, &backend, &type);
 	if (!err)
 		err = ac_dwarf_member(prog->dwarf, &type, "base", &base, NULL);
 	if (!err)
 		err = ac_dwarf_member(prog->dwarf, &type, "env", &env, NULL);
 	if (err)
-		return ac_error_prefix(err, "CoroutineUContext (only the ucontext backend is supported)");
+		return ac_error_prefix(err, "the coroutine backend");
 	*ret = co_address - base.offset + env.offset;
 	return NULL;
+}
+
+/*
+ * sigaltstack: a coroutine's stack starts in the SIGUSR2 handler that
+ * created it, coroutine_trampoline; the signal frame under it returned
+ * long ago, so what the unwinder finds there is stale.  End the backtrace
+ * at the handler, as ucontext's ends at its coroutine_trampoline.
+ */
+static void end_at_signal_trampoline(struct ac_program *prog, struct ac_backtrace *bt)
+{
+	const struct ac_coroutine_backend *backend;
+	struct ac_type type;
+	struct ac_error *err = ac_coroutine_backend(prog, &backend, &type);
+	if (err) {
+		ac_error_destroy(err);
+		return;
+	}
+	if (strcmp(backend->first_frame, "coroutine_bootstrap") != 0)
+		return;
+	long handler = ac_backtrace_find_function(bt, "coroutine_trampoline");
+	if (handler >= 0)
+		ac_backtrace_truncate(bt, (size_t)handler + 1);
 }
 
 struct guard_state {
@@ -192,7 +212,9 @@ static void read_context(struct ac_program *prog, struct guard_state *gs,
 		set_problem(co, err, "backtrace");
 		ac_program_note_error(prog, err, "Coroutine 0x%" PRIx64 ": backtrace",
 				      co->address);
+		return;
 	}
+	end_at_signal_trampoline(prog, co->bt);
 }
 
 /*

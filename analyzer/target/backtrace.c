@@ -283,6 +283,19 @@ void ac_backtrace_destroy(struct ac_backtrace *bt)
 	free(bt);
 }
 
+void ac_backtrace_truncate(struct ac_backtrace *bt, size_t n_frames)
+{
+	for (size_t i = n_frames; i < bt->n_frames; i++) {
+		free(bt->frames[i].function);
+		free(bt->frames[i].file);
+		free(bt->frames[i].module);
+	}
+	if (n_frames < bt->n_frames)
+		bt->n_frames = n_frames;
+	ac_error_destroy(bt->stop_error);
+	bt->stop_error = NULL;
+}
+
 long ac_backtrace_find_function(const struct ac_backtrace *bt, const char *function)
 {
 	for (size_t i = 0; bt && i < bt->n_frames; i++)

@@ -63,6 +63,12 @@ void ac_backtrace_destroy(struct ac_backtrace *bt);
  */
 const char *ac_symbol_base_name(const char *name, char *buf, size_t size);
 
+/*
+ * Keep the first n_frames frames, as the whole backtrace: what lies below
+ * them is known to be stale (a signal frame long returned), not an error.
+ */
+void ac_backtrace_truncate(struct ac_backtrace *bt, size_t n_frames);
+
 /* Index of the first frame (inlined entries included) running function, or -1. */
 long ac_backtrace_find_function(const struct ac_backtrace *bt, const char *function);
 const char *ac_frame_how_name(enum ac_frame_how how);

@@ -4,6 +4,7 @@
 # debuginfo, for the `qemu` test suite:
 #
 #   tests/qemu/build-qemu.sh VERSION [CACHE]   VERSION: 2.1, 2.8, 5.2, 7.2 or 10.0
+#                                              or 2.8-sigaltstack
 #
 # Prints the build directory (holding qemu-img, qemu-io and, from 5.2 on,
 # storage-daemon/qemu-storage-daemon, for 2.x qemu-nbd, and for 7.2
@@ -12,6 +13,9 @@
 # 2.1 (2.1.2) and 2.8 (2.8.0) come from upstream's release tarballs in
 # ../shared/qemu-src beside the repository (checked against its
 # SHA256SUMS), built with Debian 11's Python 2.7, unpacked, not installed.
+# 2.8-sigaltstack is 2.8.0 configured --with-coroutine=sigaltstack (the
+# other coroutine backend of that era; every distribution shipped
+# ucontext), qemu-img and qemu-io only.
 # CACHE defaults to $AIOCORE_QEMU_CACHE or /var/cache/aiocore-qemu; a
 # finished build is reused.  The source comes through apt from
 # deb.debian.org with its own apt state under CACHE (the system's apt
@@ -23,7 +27,7 @@
 # checksum is wrong (the log is named).
 set -euo pipefail
 
-usage() { echo "usage: $0 2.1|2.8|5.2|7.2|10.0 [CACHE]" >&2; exit 64; }
+usage() { echo "usage: $0 2.1|2.8|2.8-sigaltstack|5.2|7.2|10.0 [CACHE]" >&2; exit 64; }
 [ $# -ge 1 ] || usage
 version=$1
 cache=${2:-${AIOCORE_QEMU_CACHE:-/var/cache/aiocore-qemu}}
@@ -31,7 +35,7 @@ cache=${2:-${AIOCORE_QEMU_CACHE:-/var/cache/aiocore-qemu}}
 # trixie 10.0.  10.0 needs meson >= 1.5; trixie's (pure Python) is used.
 # 2.x: bullseye's Python 2.7 only; the source is upstream's tarball.
 case $version in
-2.1|2.8) suite=bullseye ;;
+2.1|2.8|2.8-sigaltstack) suite=bullseye ;;
 5.2) suite=bullseye ;;
 7.2) suite=bookworm ;;
 10.0) suite=trixie ;;
@@ -51,7 +55,7 @@ fi
 # The stamp names what the build holds: a cache of an older layout rebuilds.
 # 2.x's -3 adds qemu-nbd (the NBD server before qemu-storage-daemon).
 stamp=$build/.aiocore-built-2
-case $version in 2.1|2.8) stamp=$build/.aiocore-built-3 ;; esac
+case $version in 2.1|2.8) stamp=$build/.aiocore-built-3 ;; 2.8-*) stamp=$build/.aiocore-built-1 ;; esac
 if [ -f "$stamp" ]; then
 	echo "$build"
 	exit 0
@@ -74,8 +78,13 @@ apt_update() {
 }
 
 # QEMU 2.x: upstream's tarball, Python 2.7 for its build scripts, make.
-if [ "$version" = 2.1 ] || [ "$version" = 2.8 ]; then
-	case $version in 2.1) full=2.1.2 ;; 2.8) full=2.8.0 ;; esac
+if [ "${version%%-*}" = 2.1 ] || [ "${version%%-*}" = 2.8 ]; then
+	base=${version%%-*}
+	case $base in 2.1) full=2.1.2 ;; 2.8) full=2.8.0 ;; esac
+	coroutine=() targets=(qemu-img qemu-io qemu-nbd)
+	if [ "$version" = 2.8-sigaltstack ]; then
+		coroutine=(--with-coroutine=sigaltstack) targets=(qemu-img qemu-io)
+	fi
 	# A -2 cache lacks only qemu-nbd: add it in place rather than delete
 	# the binaries a running test of another checkout may be using.
 	if [ -f "$build/.aiocore-built-2" ] && [ -f "$build/config-host.mak" ]; then
@@ -119,7 +128,7 @@ if [ "$version" = 2.1 ] || [ "$version" = 2.8 ]; then
 	tar -xJf "$tarball" -C "$top/src"
 	src=$(find "$top/src" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 	# Build fixes only, never QEMU's logic: see each patch's header.
-	for p in "$(dirname "$0")"/qemu-$version-*.patch; do
+	for p in "$(dirname "$0")"/qemu-$base-*.patch; do
 		[ -e "$p" ] || continue
 		if ! patch -d "$src" -p1 <"$p" >>"$log" 2>&1; then
 			echo "$0: $p does not apply (see $log)" >&2
@@ -127,7 +136,8 @@ if [ "$version" = 2.1 ] || [ "$version" = 2.8 ]; then
 		fi
 	done
 	# gcc 12 on trees this old: -fcommon (tentative definitions in
-	# headers), no -Werror.  The default coroutine backend (ucontext).
+	# headers), no -Werror.  The default coroutine backend (ucontext),
+	# unless the version names another.
 	say "configuring in $build"
 	rm -rf "$build"
 	mkdir -p "$build"
@@ -135,12 +145,12 @@ if [ "$version" = 2.1 ] || [ "$version" = 2.8 ]; then
 		--disable-system --disable-user --enable-tools --disable-werror \
 		--disable-docs --disable-guest-agent --disable-curl --disable-linux-aio \
 		--disable-vnc --disable-sdl --disable-gtk \
-		--extra-cflags="-O2 -g -fcommon") >>"$log" 2>&1; then
+		"${coroutine[@]}" --extra-cflags="-O2 -g -fcommon") >>"$log" 2>&1; then
 		echo "$0: configure failed (see $log)" >&2
 		exit 70
 	fi
-	say "building qemu-img qemu-io qemu-nbd (a minute on 2 cores)"
-	if ! make -C "$build" -j"$(nproc)" qemu-img qemu-io qemu-nbd >>"$log" 2>&1; then
+	say "building ${targets[*]} (a minute on 2 cores)"
+	if ! make -C "$build" -j"$(nproc)" "${targets[@]}" >>"$log" 2>&1; then
 		echo "$0: build failed (see $log)" >&2
 		exit 70
 	fi

@@ -35,9 +35,13 @@ import jsonfields  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "fixtures", "inject")
 VERSION = os.environ.get("AIOCORE_QEMU_VERSION", "7.2")
+# "2.8-sigaltstack": 2.8.0 built with the other coroutine backend of its time.
+BASE = VERSION.split("-")[0]
+COROUTINE_TYPE = ("CoroutineSigAltStack" if VERSION.endswith("-sigaltstack")
+                  else "CoroutineUContext")
 BUILD = None
 # qemu-io 2.1 has no -f: it probes the format (raw for random data).
-QEMU_IO_RAW = [] if VERSION == "2.1" else ["-f", "raw"]
+QEMU_IO_RAW = [] if BASE == "2.1" else ["-f", "raw"]
 
 
 def setUpModule():
@@ -269,7 +273,7 @@ class RealQemu(TempDirTestCase):
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             # Capture once the pool has a worker (main, call_rcu, worker;
             # 2.x's qemu-img runs no call_rcu thread).
-            with_worker = 2 if VERSION in ("2.1", "2.8") else 3
+            with_worker = 2 if BASE in ("2.1", "2.8") else 3
             deadline = time.monotonic() + 10
             while proc.poll() is None and time.monotonic() < deadline:
                 if len(os.listdir(f"/proc/{proc.pid}/task")) >= with_worker:
@@ -340,7 +344,7 @@ class RealQemu(TempDirTestCase):
                            ("handle_aiocb_flush", "flush"), ("aio_worker", "read"),
                            ("aio_worker", "write"), ("aio_worker", "flush")])
             self.assertTrue(req["valid_aiocb_info"])
-            if req["func"] == "handle_aiocb_rw" and VERSION not in ("2.1", "2.8"):
+            if req["func"] == "handle_aiocb_rw" and BASE not in ("2.1", "2.8"):
                 self.assertEqual(req["coroutine_entry"], "convert_co_do_copy")
             else:
                 self.assertTrue(req["coroutine_entry"], req)
@@ -426,7 +430,7 @@ class RealQemu(TempDirTestCase):
         for name, (sp, locals_text) in oracle.items():
             with self.subTest(core=name):
                 core = self.path(name)
-                # gdb's coroutine_trampoline locals: co, else self (base first).
+                # gdb: co, else self (base first), of the backend's first frame.
                 found = dict(re.findall(r"^(co|self) = (0x[0-9a-f]+)", locals_text, re.M))
                 self.assertTrue(found, locals_text)
                 gdb_co = int(found.get("co", found.get("self")), 16)
@@ -446,9 +450,9 @@ class RealQemu(TempDirTestCase):
                 self.assertRegex(gdb_print(img, core, f"((Coroutine *){co['address']})->entry"),
                                  rf"<{co['entry_name']}>$")
                 base = int(gdb_print(img, core,
-                                     f"/x ((CoroutineUContext *){co['address']})->stack"), 16)
+                                     f"/x (({COROUTINE_TYPE} *){co['address']})->stack"), 16)
                 # 2.8 on record stack_size; before, qemu_coroutine_new's 1 << 20.
-                size = gdb_try(img, core, f"((CoroutineUContext *){co['address']})->stack_size")
+                size = gdb_try(img, core, f"(({COROUTINE_TYPE} *){co['address']})->stack_size")
                 size = 1 << 20 if size is None else int(size)
                 self.assertTrue(base <= sp < base + size, (hex(base), size, hex(sp)))
                 view = aiocore("coroutines", core).stdout
@@ -531,7 +535,7 @@ class RealQemu(TempDirTestCase):
         core = gcore(proc.pid, self.path("system"))
         code, diag = self.diagnose(core)
         self.assertEqual(code, 0, diag["findings"])
-        self.assertTrue(diag["qemu_version"].startswith(VERSION + "."), diag["qemu_version"])
+        self.assertTrue(diag["qemu_version"].startswith(BASE + "."), diag["qemu_version"])
         self.assertIn("bql-poll-cycle: qemu_global_mutex is free", diag["checked"])
         self.assertEqual(gdb_print(qemu, core, "qemu_global_mutex.lock.__data.__owner"), "0")
         ctxs = self.check_roots_only(core)["contexts"]
@@ -570,7 +574,7 @@ class RealQemu(TempDirTestCase):
     def check_fix_in_build(self, diag, finding):
         """The release read from the executable, and whether it has the
         finding's fix: 2.1.2 predates e8d3b1a25f28 (2.3.0)."""
-        self.assertRegex(diag["qemu_version"] or "", rf"^{re.escape(VERSION)}\.\d+")
+        self.assertRegex(diag["qemu_version"] or "", rf"^{re.escape(BASE)}\.\d+")
         release = tuple(int(n) for n in diag["qemu_version"].split()[0].split("."))
         fixed_in = tuple(int(n) for n in finding["fix"]["release"].split("."))
         self.assertEqual(finding["fix_in_build"], release >= fixed_in)
