@@ -67,6 +67,22 @@ def wait_for(path, seconds=60):
     raise RuntimeError(f"{path} did not appear")
 
 
+def connect(sock, seconds=60):
+    """A connected socket: the file exists from bind(), before listen(),
+    and connect() is refused until then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        conn = socket.socket(socket.AF_UNIX)
+        try:
+            conn.connect(sock)
+            return conn
+        except ConnectionRefusedError:
+            conn.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def kill(proc):
     proc.kill()
     proc.wait()
@@ -139,8 +155,7 @@ def mirror(d, v, b):
 
     def start():
         wait_for(sock)
-        qmp = socket.socket(socket.AF_UNIX)
-        qmp.connect(sock)
+        qmp = connect(sock)
         s = qmp.makefile("rw")
         s.readline()
         for cmd in ({"execute": "qmp_capabilities"},
