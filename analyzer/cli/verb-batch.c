@@ -93,13 +93,17 @@ static bool looks_like_core(const char *path)
 	return core;
 }
 
-static void add_input(struct batch *b, const char *path)
+/* The new input, or NULL when memory ran out (then nothing was added). */
+static struct input *add_input(struct batch *b, const char *path)
 {
 	struct input *in = ac_array_slot(b->items, b->n);
 	if (!in)
-		return;
-	in->path = strdup(path);
+		return NULL;
+	*in = (struct input){ .path = strdup(path) };
+	if (!in->path)
+		return NULL;
 	b->n++;
+	return in;
 }
 
 static void skip(struct batch *b, const char *path, const char *reason)
@@ -125,10 +129,11 @@ static void collect(struct batch *b, const char *path, int depth)
 			return;
 		}
 		/* Named on the command line: an error line, like a broken core. */
-		add_input(b, path);
-		if (b->n && asprintf(&b->items[b->n - 1].error, "%s: cannot open: %s",
-				     path, strerror(errno)) < 0)
-			b->items[b->n - 1].error = NULL;
+		int stat_errno = errno;
+		struct input *in = add_input(b, path);
+		if (in && asprintf(&in->error, "%s: cannot open: %s", path,
+				   strerror(stat_errno)) < 0)
+			in->error = NULL;
 		return;
 	}
 	if (S_ISREG(st.st_mode)) {
