@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shrink an x86_64/aarch64 ELF core into a fuzzing seed.
 
-    fuzz/shrink-core.py [--max-segment KB] IN.core OUT.core
+    fuzz/shrink-core.py [--max-segment KB | --notes-only] IN.core OUT.core
 
 Keeps the ELF header, the program headers and the notes (threads, NT_FILE,
 auxv), and of the memory only what the decoders live on:
@@ -19,6 +19,9 @@ A segment cut this way becomes several PT_LOADs covering the same
 addresses; the cut-out parts are mapped with p_filesz = 0.  Section headers are dropped: readers of cores use segments.
 The result of a ~8 MB runtime core is a few hundred KB that still decodes
 (`aiocore diagnose --exe RUNTIME OUT.core` finds the same pattern).
+
+--notes-only keeps no memory at all (every PT_LOAD mapped, p_filesz = 0):
+tens of KB, the seeds of fuzz-notes, which reads only headers and notes.
 """
 import argparse
 import struct
@@ -75,7 +78,7 @@ def nonzero_runs(raw):
     return runs
 
 
-def shrink(core, max_segment):
+def shrink(core, max_segment, notes_only=False):
     if core[:4] != b"\x7fELF" or core[4] != 2 or core[5] != 1:
         raise SystemExit("not a 64-bit little-endian ELF file")
     (e_type, machine, _, _, e_phoff, _, _, _, e_phentsize, e_phnum) = \
@@ -96,9 +99,10 @@ def shrink(core, max_segment):
         if p_type != PT_LOAD:
             continue
         raw = core[offset:offset + min(filesz, memsz)]
-        runs = nonzero_runs(raw)
+        runs = [] if notes_only else nonzero_runs(raw)
         has_sp = any(vaddr <= sp < vaddr + memsz for sp in sps)
-        if sum(end - start for start, end in runs) > max_segment and not has_sp:
+        if notes_only or (sum(end - start for start, end in runs) > max_segment
+                          and not has_sp):
             runs = []
         # Kept runs with their bytes; the gaps stay mapped, not in the core.
         at = 0
@@ -129,12 +133,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-segment", type=int, default=256,
                         help="largest segment kept whole, in KiB (256)")
+    parser.add_argument("--notes-only", action="store_true",
+                        help="keep no memory, only headers and notes")
     parser.add_argument("input")
     parser.add_argument("output")
     args = parser.parse_args()
     with open(args.input, "rb") as f:
         core = f.read()
-    small = shrink(core, args.max_segment * 1024)
+    small = shrink(core, args.max_segment * 1024, args.notes_only)
     with open(args.output, "wb") as f:
         f.write(small)
     print(f"{args.output}: {len(small)} bytes (from {len(core)})", file=sys.stderr)

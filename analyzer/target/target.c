@@ -48,6 +48,8 @@ struct ac_target {
 	struct module_symbols *symbols;  /* sorted symbol tables, per module */
 	size_t n_symbols;
 	struct ac_inline_scopes *inlines; /* per CU, for the unwinder */
+	ac_target_read_hook *read_hook;  /* the decoder fuzzer's mutations */
+	void *read_hook_arg;
 };
 
 struct module_symbols {
@@ -132,7 +134,16 @@ struct ac_error *ac_target_read(struct ac_target *target, uint64_t address,
 		}
 		ac_error_destroy(file_err);
 	}
+	if (!err && target->read_hook)
+		target->read_hook(target->read_hook_arg, address, buf, size);
 	return err;
+}
+
+void ac_target_set_read_hook(struct ac_target *target,
+			     ac_target_read_hook *hook, void *arg)
+{
+	target->read_hook = hook;
+	target->read_hook_arg = arg;
 }
 
 struct ac_error *ac_target_read_uint(struct ac_target *target, uint64_t address,

@@ -94,6 +94,16 @@ struct ac_error *ac_target_read_string(struct ac_target *target,
 				       uint64_t address, size_t max_len,
 				       char **ret);
 
+/*
+ * For the decoder fuzzer only: after every successful read from a core,
+ * hook may change the bytes in buf (mutated memory without rewriting the
+ * core).  NULL turns it off.  Live processes are never hooked.
+ */
+typedef void ac_target_read_hook(void *arg, uint64_t address, void *buf,
+				 size_t size);
+void ac_target_set_read_hook(struct ac_target *target,
+			     ac_target_read_hook *hook, void *arg);
+
 /* Memory regions whose bytes can be read (for scans).  Index order. */
 size_t ac_target_region_count(const struct ac_target *target);
 bool ac_target_region(const struct ac_target *target, size_t index,
