@@ -13,7 +13,8 @@
 #    lost-completion core;
 #    with --qemu VERSION (10.0, 7.2, 5.2: a tests/qemu/build-qemu.sh build)
 #    also real QEMU cores made by bench/qemu-cores.py: their notes join
-#    fuzz-notes' seeds, and fuzz-decoders runs on each of them too;
+#    fuzz-notes' seeds, and fuzz-decoders runs on the convert, storage
+#    daemon and (7.2) mirror-job cores too;
 # 3. runs, one process at a time and niced: fuzz-notes, fuzz-core per
 #    profile, fuzz-decoders per core; each for SECONDS (fuzz-core SECONDS/3
 #    per profile), or each for N executions with --runs N.
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift 2 ;;
 	--qemu) qemu=$2; shift 2 ;;
-	-h|--help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "fuzz/run.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
 	*) break ;;
 	esac
@@ -95,7 +96,7 @@ if [ -n "$qemu" ]; then
 		python3 "$top/fuzz/shrink-core.py" --notes-only "$core" \
 			"$work/seeds-notes/qemu-$label.core" 2>/dev/null
 		case $label in
-		convert-*|qsd-*) decoder_cores="$decoder_cores qemu-$label=$(echo "$rest" | cut -d: -f1-2)" ;;
+		convert-*|qsd-*|mirror-*) decoder_cores="$decoder_cores qemu-$label=$(echo "$rest" | cut -d: -f1-2)" ;;
 		esac
 	done < "$qdir/args.txt"
 fi
