@@ -329,6 +329,7 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 {
 	static const char *const vars[] = { "aiocb", "opaque", "arg" };
 	uint64_t aiocb = 0;
+	bool in_request = false;
 	long worker = ac_backtrace_find_function(bt, "worker_thread");
 	/* An idle worker has no request; one between requests has a stale req. */
 	if (worker < 0 || w->kind == AC_WAIT_COND || w->kind == AC_WAIT_SEMAPHORE)
@@ -337,6 +338,7 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 		const char *fn = bt->frames[f].function;
 		if (!fn || (strncmp(fn, "handle_aiocb_", 13) && strcmp(fn, "aio_worker")))
 			continue;
+		in_request = true;
 		for (size_t v = 0; v < sizeof(vars) / sizeof(vars[0]) && !aiocb; v++) {
 			struct ac_error *err = ac_frame_variable_uint(prog, w->thread_index,
 								      (size_t)f, vars[v], &aiocb);
@@ -346,7 +348,15 @@ static void decode_request(struct ac_program *prog, const struct ac_backtrace *b
 		if (aiocb && w->kind == AC_WAIT_IO && w->frame < 0)
 			set_frame(prog, w, f);
 	}
-	if (!aiocb) {
+	/*
+	 * worker_thread's req names the request only while its function runs.
+	 * After it, the worker marks it THREAD_DONE, schedules the completion
+	 * BH and takes pool->lock, and may wait there (or in the BH's notify
+	 * write) while the home thread completes and frees req: a stale req
+	 * leads to freed memory (a five-run series met a "block node" of
+	 * random bytes in a busy convert).
+	 */
+	if (!aiocb && in_request) {
 		uint64_t req = 0;
 		struct ac_object elem;
 		struct ac_error *err = ac_frame_variable_uint(prog, w->thread_index,
