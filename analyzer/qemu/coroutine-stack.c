@@ -10,8 +10,8 @@
 #define BACKEND_HINT "qemu_coroutine_new"
 
 static const struct ac_coroutine_backend backends[] = {
-	{ "CoroutineUContext", "coroutine_trampoline" },
-	{ "CoroutineSigAltStack", "coroutine_bootstrap" },
+	{ "CoroutineUContext", "coroutine_trampoline", NULL },
+	{ "CoroutineSigAltStack", "coroutine_bootstrap", "coroutine_trampoline" },
 };
 
 struct ac_error *ac_coroutine_backend(struct ac_program *prog,
@@ -33,15 +33,12 @@ struct ac_error *ac_coroutine_backend(struct ac_program *prog,
 			       "aiocore does not know (gthread, windows, or 4.x's shadow stacks)");
 }
 
-/* Offset of .base in the backend's struct: the Coroutine inside it. */
-static struct ac_error *base_offset(struct ac_program *prog, uint64_t *ret)
+/* Offset of .base in the backend's struct (type): the Coroutine inside it. */
+static struct ac_error *base_offset(struct ac_program *prog, struct ac_type *type,
+				    uint64_t *ret)
 {
-	const struct ac_coroutine_backend *backend;
-	struct ac_type type;
 	struct ac_member base;
-	struct ac_error *err = ac_coroutine_backend(prog, &backend, &type);
-	if (!err)
-		err = ac_dwarf_member(prog->dwarf, &type, "base", &base, NULL);
+	struct ac_error *err = ac_dwarf_member(prog->dwarf, type, "base", &base, NULL);
 	if (err)
 		return err;
 	*ret = base.offset;
@@ -57,7 +54,7 @@ struct ac_error *ac_coroutine_stack_of(struct ac_program *prog, uint64_t co_addr
 	struct ac_object obj;
 	struct ac_error *err = ac_coroutine_backend(prog, &backend, &type);
 	if (!err)
-		err = base_offset(prog, &offset);
+		err = base_offset(prog, &type, &offset);
 	if (!err)
 		err = ac_object_at(prog, backend->type, BACKEND_HINT,
 				   co_address - offset, &obj);
@@ -106,7 +103,7 @@ struct ac_error *ac_coroutine_from_trampoline(struct ac_program *prog, size_t th
 	/* gcc may keep only self, the backend's struct around it. */
 	err = ac_frame_variable_uint(prog, thread_index, (size_t)frame, "self", &self);
 	if (!err)
-		err = base_offset(prog, &offset);
+		err = base_offset(prog, &type, &offset);
 	if (err)
 		return err;
 	*ret = self + offset;

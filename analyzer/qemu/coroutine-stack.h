@@ -29,6 +29,9 @@
 struct ac_coroutine_backend {
 	const char *type;
 	const char *first_frame;
+	/* The signal handler under first_frame, where a backtrace ends: the
+	 * signal frame under it returned long ago.  NULL: none. */
+	const char *signal_handler;
 };
 
 /* The backend this program was built with; AC_ERR_LOOKUP for any other. */

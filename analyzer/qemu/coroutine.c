@@ -146,9 +146,9 @@ static void end_at_signal_trampoline(struct ac_program *prog, struct ac_backtrac
 		ac_error_destroy(err);
 		return;
 	}
-	if (strcmp(backend->first_frame, "coroutine_bootstrap") != 0)
+	if (!backend->signal_handler)
 		return;
-	long handler = ac_backtrace_find_function(bt, "coroutine_trampoline");
+	long handler = ac_backtrace_find_function(bt, backend->signal_handler);
 	if (handler >= 0)
 		ac_backtrace_truncate(bt, (size_t)handler + 1);
 }

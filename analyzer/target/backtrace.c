@@ -273,13 +273,8 @@ void ac_backtrace_destroy(struct ac_backtrace *bt)
 {
 	if (!bt)
 		return;
-	for (size_t i = 0; i < bt->n_frames; i++) {
-		free(bt->frames[i].function);
-		free(bt->frames[i].file);
-		free(bt->frames[i].module);
-	}
+	ac_backtrace_truncate(bt, 0);
 	free(bt->frames);
-	ac_error_destroy(bt->stop_error);
 	free(bt);
 }
 
