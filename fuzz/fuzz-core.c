@@ -21,9 +21,11 @@
 #include "views/view.h"
 
 #include "fuzz-input.h"
+#include "fuzz-view.h"
 
 static const char *exe_path;
 static FILE *devnull;
+static size_t n_modes;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,6 +37,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	exe_path = getenv("AIOCORE_FUZZ_EXE");
 	/* A mutated build-id must never turn into a network request. */
 	unsetenv("DEBUGINFOD_URLS");
+	n_modes = fuzz_view_modes();
 	devnull = fopen("/dev/null", "w");
 	if (!devnull) {
 		perror("/dev/null");
@@ -95,19 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * that every view gets its share.  The same input always runs the
 	 * same view, so a finding replays.
 	 */
-	size_t n_views = 0;
-	while (ac_view_at(n_views))
-		n_views++;
-	size_t which = size % (2 * n_views);
-	struct ac_view_options opts = {
-		.json = which % 2,
-		.backtraces = true,
-	};
-	enum ac_view_result result;
-	err = ac_view_run(ac_view_at(which / 2), prog, &opts, devnull, &result);
-	if (err)
-		ac_error_destroy(err);
-	fflush(devnull);
+	fuzz_view_run(prog, size % n_modes, devnull);
 	ac_program_destroy(prog);
 	return 0;
 }
