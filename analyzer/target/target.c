@@ -19,6 +19,7 @@
 #include "module-finder.h"
 #include "symbol-table.h"
 #include "target.h"
+#include "unit-headers.h"
 
 /* The tid under which a saved register set (a coroutine) is unwound. */
 #define AC_PSEUDO_TID 0x7ffffffe
@@ -440,8 +441,11 @@ static void check_debuginfo(struct ac_target *target)
 		return;
 	}
 	GElf_Addr bias;
-	if (dwfl_module_getdwarf(mod, &bias))
+	Dwarf *dbg = dwfl_module_getdwarf(mod, &bias);
+	if (dbg) {
+		ac_unit_headers_read(dbg);
 		return;
+	}
 	const char *file = NULL;
 	const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
 					    &file, NULL);
