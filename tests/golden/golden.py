@@ -73,9 +73,10 @@ _ADDR = re.compile(r"0x[0-9a-f]{5,}")
 # "at FILE:LINE" in frames (text) and "file": "..." (JSON is not used for
 # frames in the goldens, but keep the rule general).
 # A decimal number standing alone: not a line number (":127"), a frame
-# number ("#2"), an offset or part of a name or path.  Only those equal to
-# one of the core's thread ids are replaced.
-_NUM = re.compile(r"(?<![\w:#+./-])\d+(?!\w|\.\d)")
+# number ("#2"), an offset, part of a name or path, or of a date
+# ("2023-03" in a fix's title).  Only those equal to one of the core's
+# thread ids are replaced.
+_NUM = re.compile(r"(?<![\w:#+./-])\d+(?!\w|\.\d|-)")
 _SRC = re.compile(r"(?<=at )(\S+?)(?=:\d+)")
 
 
