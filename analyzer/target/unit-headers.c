@@ -4,7 +4,7 @@
  * it, once.  A QEMU system emulator has ~800 units spread over 16 MiB of
  * .debug_info, and the kernel maps up to 64 KiB of page cache around each
  * page touched, so the first lookup of a late unit made the whole section
- * resident (13.6 of aiocore's 28 MiB on a qemu-system core).  Here the
+ * resident (13.3 of aiocore's 27.7 MiB on a qemu-system core).  Here the
  * headers are read once, in order, and the pages behind the walk are
  * unmapped again as it goes: a unit that is then parsed maps its own pages
  * back from the page cache.
