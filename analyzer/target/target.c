@@ -441,11 +441,8 @@ static void check_debuginfo(struct ac_target *target)
 		return;
 	}
 	GElf_Addr bias;
-	Dwarf *dbg = dwfl_module_getdwarf(mod, &bias);
-	if (dbg) {
-		ac_unit_headers_read(dbg);
+	if (dwfl_module_getdwarf(mod, &bias))
 		return;
-	}
 	const char *file = NULL;
 	const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL,
 					    &file, NULL);
@@ -729,6 +726,12 @@ struct ac_error *ac_target_open(const struct ac_target_config *config,
 	}
 	target->finder.main = target->main_module;
 	check_debuginfo(target);
+	/* The executable's unit headers, before any lookup: libdw would walk
+	 * them lazily and leave its whole .debug_info resident. */
+	GElf_Addr bias;
+	Dwarf *dbg = target->main_module ? dwfl_module_getdwarf(target->main_module, &bias) : NULL;
+	if (dbg)
+		ac_unit_headers_read(dbg);
 	for (size_t i = 0; i < ac_module_finder_rejected_count(&target->finder); i++) {
 		const char *why = ac_module_finder_rejected(&target->finder, i);
 		/* The executable's own rejection is already the error above. */

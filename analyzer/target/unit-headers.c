@@ -134,18 +134,17 @@ static void drop(int pagemap, const struct section *s, size_t from, size_t to)
 
 size_t ac_unit_headers_read(Dwarf *dbg)
 {
+	if (!dbg)
+		return 0;
 	struct section s = { 0 };
 	int pagemap = -1;
-	if (dbg && find_debug_info(dbg, &s) && in_file_mapping(s.data, s.size))
+	if (find_debug_info(dbg, &s) && in_file_mapping(s.data, s.size))
 		pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	bool can_drop = pagemap >= 0;
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie;
 	size_t n = 0, dropped_to = 0;
-	if (!dbg)
-		return 0;
 	while (dwarf_get_units(dbg, cu, &cu, NULL, NULL, &cudie, NULL) == 0) {
-		if (++n % UNITS_PER_DROP || !can_drop)
+		if (++n % UNITS_PER_DROP || pagemap < 0)
 			continue;
 		/* Everything before the header just read goes. */
 		uintptr_t die = (uintptr_t)cudie.addr, base = (uintptr_t)s.data;
@@ -155,7 +154,7 @@ size_t ac_unit_headers_read(Dwarf *dbg)
 		drop(pagemap, &s, dropped_to, at);
 		dropped_to = at;
 	}
-	if (can_drop) {
+	if (pagemap >= 0) {
 		drop(pagemap, &s, dropped_to, s.size);
 		close(pagemap);
 	}
