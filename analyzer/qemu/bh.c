@@ -16,22 +16,34 @@ struct bh_flag_values {
 	int64_t pending, scheduled, deleted, oneshot, idle;
 };
 
+/* Larger than any QEMUBH (2.x to 10.x: 40 to 72 bytes). */
+#define BH_MAX_SIZE 256
+
+/* A scalar member of QEMUBH: where it sits in a BH read whole. */
+struct bh_field {
+	uint32_t offset, size;
+	unsigned bit_size, bit_offset;
+};
+
 /*
- * QEMUBH's members resolved once per list, as objects at offset 0: a BH is
- * then a few reads, not a few lookups by path (10,000 BHs are common).
+ * QEMUBH's members resolved once per list: a BH is then one read of the
+ * whole struct, not a lookup and a read per member (10,000 BHs are common).
  * !ok: some member could not be resolved; each BH then looks its members
  * up by name and says what is missing.
  */
 struct bh_layout {
 	bool ok, has_name, has_flags;
-	struct ac_object ctx, cb, opaque, name, flags, scheduled, deleted, idle;
+	uint32_t size;
+	struct bh_field ctx, cb, opaque, name, flags, scheduled, deleted, idle;
 };
 
-/* Which list slot holds a BH: found again, it is not decoded twice. */
 struct bh_decoder {
 	struct bh_flag_values fv;
 	struct bh_layout layout;
-	struct ac_hash_map index;   /* BH address -> its slot in the list */
+	/* Which list slot holds a BH: found again, it is not decoded twice. */
+	struct ac_hash_map index;
+	/* cb -> its text in the list's pool: 10,000 BHs share a few callbacks. */
+	struct ac_hash_map cb_texts;
 };
 
 static bool succeeded(struct ac_error *err)
@@ -40,45 +52,80 @@ static bool succeeded(struct ac_error *err)
 	return !err;
 }
 
-static bool layout_member(struct ac_program *prog, const struct ac_object *bh0,
-			  const char *path, struct ac_object *ret, bool *has)
+/*
+ * path as a field of a BH of size bytes.  False if the layout cannot be
+ * used: the member exists but is not a scalar inside the struct, or the
+ * lookup failed for another reason than its absence (*has false).
+ */
+static bool layout_field(struct ac_program *prog, const struct ac_object *bh0,
+			 uint32_t size, const char *path, struct bh_field *ret, bool *has)
 {
-	struct ac_error *err = ac_object_member(prog, bh0, path, ret, NULL);
+	struct ac_object m;
+	struct ac_error *err = ac_object_member(prog, bh0, path, &m, NULL);
 	*has = !err;
-	bool missing = err && err->code == AC_ERR_LOOKUP;
-	ac_error_destroy(err);
-	return !err || missing;
+	if (err) {
+		bool missing = err->code == AC_ERR_LOOKUP;
+		ac_error_destroy(err);
+		return missing;
+	}
+	bool scalar;
+	uint64_t bytes;
+	if (!succeeded(ac_dwarf_scalar_size(prog->dwarf, &m.type, &scalar, &bytes)) ||
+	    !scalar || bytes == 0 || bytes > 8 || m.address > size || bytes > size - m.address)
+		return false;
+	*ret = (struct bh_field){ (uint32_t)m.address, (uint32_t)bytes, m.bit_size, m.bit_offset };
+	return true;
 }
 
 static void read_layout(struct ac_program *prog, struct bh_layout *l)
 {
 	struct ac_object bh0;
+	uint64_t size;
 	bool has_ctx, has_cb, has_opaque, has_s, has_d, has_i;
 	*l = (struct bh_layout){ 0 };
-	struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, 0, &bh0);
-	if (err) {
-		ac_error_destroy(err);
+	if (!succeeded(ac_object_at(prog, "QEMUBH", ASYNC_HINT, 0, &bh0)) ||
+	    !succeeded(ac_object_size(&bh0, &size)) || size == 0 || size > BH_MAX_SIZE)
 		return;
-	}
-	l->ok = layout_member(prog, &bh0, "ctx", &l->ctx, &has_ctx) &&
-		layout_member(prog, &bh0, "cb", &l->cb, &has_cb) &&
-		layout_member(prog, &bh0, "opaque", &l->opaque, &has_opaque) &&
-		layout_member(prog, &bh0, "name", &l->name, &l->has_name) &&
-		layout_member(prog, &bh0, "flags", &l->flags, &l->has_flags) &&
+	l->size = (uint32_t)size;
+	l->ok = layout_field(prog, &bh0, l->size, "ctx", &l->ctx, &has_ctx) &&
+		layout_field(prog, &bh0, l->size, "cb", &l->cb, &has_cb) &&
+		layout_field(prog, &bh0, l->size, "opaque", &l->opaque, &has_opaque) &&
+		layout_field(prog, &bh0, l->size, "name", &l->name, &l->has_name) &&
+		layout_field(prog, &bh0, l->size, "flags", &l->flags, &l->has_flags) &&
 		has_ctx && has_cb && has_opaque;
 	if (l->ok && !l->has_flags)
-		l->ok = layout_member(prog, &bh0, "scheduled", &l->scheduled, &has_s) &&
-			layout_member(prog, &bh0, "deleted", &l->deleted, &has_d) &&
-			layout_member(prog, &bh0, "idle", &l->idle, &has_i) &&
+		l->ok = layout_field(prog, &bh0, l->size, "scheduled", &l->scheduled, &has_s) &&
+			layout_field(prog, &bh0, l->size, "deleted", &l->deleted, &has_d) &&
+			layout_field(prog, &bh0, l->size, "idle", &l->idle, &has_i) &&
 			has_s && has_d && has_i;
 }
 
-static struct ac_error *layout_read(struct ac_program *prog, const struct ac_object *member,
-				    uint64_t address, uint64_t *ret)
+/* A field's value in a BH read whole (little-endian, as every target). */
+static uint64_t field_value(const struct bh_field *f, const uint8_t *bh)
 {
-	struct ac_object at = *member;
-	at.address += address;
-	return ac_object_read_uint(prog, &at, ret);
+	uint64_t value = 0;
+	for (uint32_t i = f->size; i-- > 0;)
+		value = (value << 8) | bh[f->offset + i];
+	if (f->bit_size) {
+		value >>= f->bit_offset;
+		if (f->bit_size < 64)
+			value &= (UINT64_C(1) << f->bit_size) - 1;
+	}
+	return value;
+}
+
+/* One field read alone, at the BH at address. */
+static struct ac_error *field_read(struct ac_program *prog, const struct bh_field *f,
+				   uint64_t address, uint64_t *ret)
+{
+	uint8_t bytes[8];
+	struct ac_error *err = ac_target_read(prog->target, address + f->offset, bytes, f->size);
+	if (err)
+		return err;
+	struct bh_field at0 = *f;
+	at0.offset = 0;
+	*ret = field_value(&at0, bytes);
+	return NULL;
 }
 
 static void read_flag_values(struct ac_program *prog, struct bh_flag_values *v)
@@ -99,10 +146,33 @@ static void read_flag_values(struct ac_program *prog, struct bh_flag_values *v)
 	}
 }
 
-static char *symbol_text(struct ac_program *prog, uint64_t address)
+/* Keeps s in the list's pool, which owns it from now on; NULL if !s. */
+static const char *pool_keep(struct ac_bh_list *list, char *s)
 {
+	char **slot = s ? ac_array_slot(list->strings, list->n_strings) : NULL;
+	if (!slot) {
+		free(s);
+		return NULL;
+	}
+	*slot = s;
+	list->n_strings++;
+	return s;
+}
+
+/* The callback's symbol, symbolized once per address. */
+static const char *cb_text(struct ac_program *prog, struct bh_decoder *d,
+			   struct ac_bh_list *list, uint64_t cb)
+{
+	uint64_t known;
+	if (ac_hash_map_get(&d->cb_texts, cb, &known))
+		return (const char *)(uintptr_t)known;
 	char buf[256];
-	return strdup(ac_program_symbolize(prog, address, buf, sizeof(buf)));
+	const char *text = pool_keep(list, strdup(ac_program_symbolize(prog, cb, buf,
+								       sizeof(buf))));
+	/* Without memory the text is simply made again next time. */
+	if (text)
+		ac_hash_map_add(&d->cb_texts, cb, (uintptr_t)text);
+	return text;
 }
 
 /* Only name opaque pointers that are static objects: heap addresses are not. */
@@ -122,47 +192,59 @@ static char *object_name(struct ac_program *prog, uint64_t address)
 	return text;
 }
 
-static void append_where(struct ac_bh *bh, const char *where)
+/* where: a string literal; joined ones are kept in the list's pool. */
+static void append_where(struct ac_bh_list *list, struct ac_bh *bh, const char *where)
 {
 	if (!bh->where) {
-		bh->where = strdup(where);
+		bh->where = where;
 		return;
 	}
 	if (strstr(bh->where, where))
 		return;
 	char *joined;
-	if (asprintf(&joined, "%s, %s", bh->where, where) >= 0) {
-		free(bh->where);
-		bh->where = joined;
-	}
+	if (asprintf(&joined, "%s, %s", bh->where, where) < 0)
+		return;
+	const char *kept = pool_keep(list, joined);
+	if (kept)
+		bh->where = kept;
 }
 
-/* A member of the BH: through the layout, else looked up by path. */
-static struct ac_error *bh_member(struct ac_program *prog, const struct bh_decoder *d,
-				  const struct ac_object *obj, const char *path,
-				  const struct ac_object *resolved, uint64_t *ret)
+/*
+ * Where a BH's members come from: its bytes, read whole through the layout,
+ * or else lookups by path from obj (no layout, or the whole read failed, so
+ * that each member says what it could not read).
+ */
+struct bh_source {
+	const uint8_t *bytes;
+	const struct ac_object *obj;
+};
+
+static struct ac_error *bh_member(struct ac_program *prog, const struct bh_source *src,
+				  const char *path, const struct bh_field *f, uint64_t *ret)
 {
-	if (d->layout.ok)
-		return layout_read(prog, resolved, obj->address, ret);
-	return ac_object_member_uint(prog, obj, path, ret);
+	if (src->bytes) {
+		*ret = field_value(f, src->bytes);
+		return NULL;
+	}
+	return ac_object_member_uint(prog, src->obj, path, ret);
 }
 
-static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decoder *d,
-				  struct ac_object *obj, struct ac_bh *bh)
+static struct ac_error *decode_bh(struct ac_program *prog, struct bh_decoder *d,
+				  struct ac_bh_list *list, const struct bh_source *src,
+				  struct ac_bh *bh)
 {
 	const struct bh_flag_values *fv = &d->fv;
 	const struct bh_layout *l = &d->layout;
 	uint64_t v;
 	struct ac_error *err;
-	bh->address = obj->address;
-	if ((err = bh_member(prog, d, obj, "ctx", &l->ctx, &bh->ctx)) ||
-	    (err = bh_member(prog, d, obj, "cb", &l->cb, &bh->cb)) ||
-	    (err = bh_member(prog, d, obj, "opaque", &l->opaque, &bh->opaque)))
+	if ((err = bh_member(prog, src, "ctx", &l->ctx, &bh->ctx)) ||
+	    (err = bh_member(prog, src, "cb", &l->cb, &bh->cb)) ||
+	    (err = bh_member(prog, src, "opaque", &l->opaque, &bh->opaque)))
 		return err;
-	bh->cb_name = symbol_text(prog, bh->cb);
+	bh->cb_name = cb_text(prog, d, list, bh->cb);
 	bh->opaque_name = bh->opaque ? object_name(prog, bh->opaque) : NULL;
 	uint64_t name_ptr = 0;
-	err = l->ok && !l->has_name ? NULL : bh_member(prog, d, obj, "name", &l->name, &name_ptr);
+	err = src->bytes && !l->has_name ? NULL : bh_member(prog, src, "name", &l->name, &name_ptr);
 	if (!err && name_ptr) {
 		struct ac_error *serr = ac_target_read_string(prog->target, name_ptr, 128,
 							      &bh->name);
@@ -170,8 +252,8 @@ static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decod
 	}
 	ac_error_destroy(err);
 	/* A layout without flags goes to the booleans, no error built per BH. */
-	bool no_flags = l->ok && !l->has_flags;
-	err = no_flags ? NULL : bh_member(prog, d, obj, "flags", &l->flags, &v);
+	bool no_flags = src->bytes && !l->has_flags;
+	err = no_flags ? NULL : bh_member(prog, src, "flags", &l->flags, &v);
 	if (!no_flags && !err) {
 		if (!fv->known)
 			return ac_error_create(AC_ERR_LOOKUP,
@@ -190,13 +272,13 @@ static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decod
 		return err;
 	ac_error_destroy(err);
 	/* Up to 4.2: three booleans. */
-	if ((err = bh_member(prog, d, obj, "scheduled", &l->scheduled, &v)))
+	if ((err = bh_member(prog, src, "scheduled", &l->scheduled, &v)))
 		return err;
 	bh->scheduled = v;
-	if ((err = bh_member(prog, d, obj, "deleted", &l->deleted, &v)))
+	if ((err = bh_member(prog, src, "deleted", &l->deleted, &v)))
 		return err;
 	bh->deleted = v;
-	if ((err = bh_member(prog, d, obj, "idle", &l->idle, &v)))
+	if ((err = bh_member(prog, src, "idle", &l->idle, &v)))
 		return err;
 	bh->idle = v;
 	/*
@@ -208,12 +290,28 @@ static struct ac_error *decode_bh(struct ac_program *prog, const struct bh_decod
 	return NULL;
 }
 
+/* The BH at address, read whole through the layout or else by path. */
+static struct ac_error *read_and_decode(struct ac_program *prog, struct bh_decoder *d,
+					struct ac_bh_list *list, uint64_t address,
+					struct ac_bh *bh)
+{
+	uint8_t bytes[BH_MAX_SIZE];
+	if (d->layout.ok && succeeded(ac_target_read(prog->target, address, bytes,
+						     d->layout.size)))
+		return decode_bh(prog, d, list, &(struct bh_source){ .bytes = bytes }, bh);
+	struct ac_object obj;
+	struct ac_error *err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, address, &obj);
+	if (err)
+		return err;
+	return decode_bh(prog, d, list, &(struct bh_source){ .obj = &obj }, bh);
+}
+
 static struct ac_bh *add_bh(struct ac_program *prog, struct ac_bh_list *list,
 			    struct bh_decoder *d, uint64_t address, const char *where)
 {
 	uint64_t known;
 	if (ac_hash_map_get(&d->index, address, &known)) {
-		append_where(&list->items[known], where);
+		append_where(list, &list->items[known], where);
 		return &list->items[known];
 	}
 	struct ac_bh *bh = ac_array_slot(list->items, list->n);
@@ -222,13 +320,8 @@ static struct ac_bh *add_bh(struct ac_program *prog, struct ac_bh_list *list,
 	/* Without memory the index stops growing: the BH is then not deduplicated. */
 	ac_hash_map_add(&d->index, address, list->n);
 	list->n++;
-	append_where(bh, where);
-	struct ac_object obj = { .address = address };
-	struct ac_error *err = NULL;
-	if (!d->layout.ok)
-		err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, address, &obj);
-	if (!err)
-		err = decode_bh(prog, d, &obj, bh);
+	append_where(list, bh, where);
+	struct ac_error *err = read_and_decode(prog, d, list, address, bh);
 	bh->address = address;
 	if (err) {
 		if (asprintf(&bh->problem, "<unreadable: %s>", err->message) < 0)
@@ -256,10 +349,13 @@ static void walk_chain(struct ac_program *prog, struct ac_bh_list *list,
 	struct ac_walk walk;
 	ac_walk_init(&walk, AC_WALK_MAX);
 	/* The link resolved once for the chain, as the layout's members are. */
-	struct ac_object bh0, next_member;
+	struct ac_object bh0;
+	struct bh_field next_field;
+	bool has_next;
 	bool resolved = d->layout.ok &&
 			succeeded(ac_object_at(prog, "QEMUBH", ASYNC_HINT, 0, &bh0)) &&
-			succeeded(ac_object_member(prog, &bh0, next_path, &next_member, NULL));
+			layout_field(prog, &bh0, d->layout.size, next_path, &next_field,
+				     &has_next) && has_next;
 	for (uint64_t at = first; at;) {
 		if (!ac_walk_step(&walk, at)) {
 			set_walk_problem(prog, list, where, walk.problem, at);
@@ -272,7 +368,7 @@ static void walk_chain(struct ac_program *prog, struct ac_bh_list *list,
 		uint64_t next;
 		struct ac_error *err = NULL;
 		if (resolved) {
-			err = layout_read(prog, &next_member, at, &next);
+			err = field_read(prog, &next_field, at, &next);
 		} else {
 			err = ac_object_at(prog, "QEMUBH", ASYNC_HINT, at, &obj);
 			if (!err)
@@ -369,6 +465,7 @@ struct ac_error *ac_bhs_decode(struct ac_program *prog,
 				       ctx->obj.address);
 	decode_list(prog, &d, ctx, which, first, &list);
 	ac_hash_map_deinit(&d.index);
+	ac_hash_map_deinit(&d.cb_texts);
 	*ret = list;
 	return NULL;
 }
@@ -377,12 +474,13 @@ struct ac_error *ac_bhs_decode(struct ac_program *prog,
 void ac_bh_list_deinit(struct ac_bh_list *list)
 {
 	for (size_t i = 0; i < list->n; i++) {
-		free(list->items[i].cb_name);
 		free(list->items[i].opaque_name);
 		free(list->items[i].name);
-		free(list->items[i].where);
 		free(list->items[i].problem);
 	}
+	for (size_t i = 0; i < list->n_strings; i++)
+		free(list->strings[i]);
+	free(list->strings);
 	free(list->items);
 	free(list->walk_problem);
 	*list = (struct ac_bh_list){ 0 };

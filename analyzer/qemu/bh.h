@@ -20,7 +20,7 @@ struct ac_bh {
 	uint64_t address;
 	uint64_t ctx;
 	uint64_t cb;
-	char *cb_name;          /* symbol of cb, or "0x..." */
+	const char *cb_name;    /* symbol of cb, or "0x..."; the list's */
 	uint64_t opaque;
 	char *opaque_name;      /* symbol when opaque is a static object */
 	char *name;             /* QEMUBH.name (6.1+), NULL before */
@@ -28,7 +28,7 @@ struct ac_bh {
 	uint32_t flags;
 	bool pending, scheduled, idle, deleted, oneshot;
 	bool runnable;          /* the next aio_bh_poll() would run it */
-	char *where;            /* "bh_list", "ThreadPool.completion_bh", ... */
+	const char *where;      /* "bh_list", "ThreadPool.completion_bh", ...; the list's */
 	char *problem;          /* unreadable part, NULL if none */
 };
 
@@ -36,6 +36,8 @@ struct ac_bh_list {
 	struct ac_bh *items;
 	size_t n;
 	char *walk_problem;     /* "bh_list: cycle at 0x..." */
+	char **strings;         /* what cb_name and where point to, shared */
+	size_t n_strings;
 };
 
 /* The BHs of one context: its list(s) and the BHs its owners hold. */

@@ -61,7 +61,7 @@ static void scene_init(struct scene *s)
 		.bh = { .address = 0x5611bb003000, .cb_name = "job_exit", .has_flags = true,
 			.flags = 3, .pending = true, .scheduled = true, .runnable = true },
 	};
-	s->bhs[0] = (struct ac_bh_list){ &s->bh, 1, NULL };
+	s->bhs[0] = (struct ac_bh_list){ .items = &s->bh, .n = 1 };
 	s->a = (struct ac_analysis){ .contexts = { s->ctx, 2 }, .bhs = s->bhs };
 }
 

@@ -59,7 +59,7 @@ static void scene_init(struct scene *s)
 			.n_elements = 1,
 		},
 	};
-	s->bhs = (struct ac_bh_list){ &s->bh, 1, NULL };
+	s->bhs = (struct ac_bh_list){ .items = &s->bh, .n = 1 };
 	s->pool.elements = &s->el;
 	s->a = (struct ac_analysis){ .contexts = { &s->ctx, 1 }, .bhs = &s->bhs,
 				     .pools = &s->pool };

@@ -55,7 +55,7 @@ static void scene_init(struct scene *s)
 		.bh = { .address = 0x560000002000, .cb_name = "co_schedule_bh_cb",
 			.has_flags = true },
 	};
-	s->bhs = (struct ac_bh_list){ &s->bh, 1, NULL };
+	s->bhs = (struct ac_bh_list){ .items = &s->bh, .n = 1 };
 	s->a = (struct ac_analysis){ .contexts = { &s->ctx, 1 }, .bhs = &s->bhs };
 }
 

@@ -52,7 +52,7 @@ static void scene_init(struct scene *s)
 			  .has_flags = true },
 		},
 	};
-	s->bhs = (struct ac_bh_list){ s->bh, 2, NULL };
+	s->bhs = (struct ac_bh_list){ .items = s->bh, .n = 2 };
 	s->a = (struct ac_analysis){ .contexts = { &s->ctx, 1 }, .bhs = &s->bhs };
 }
 

@@ -54,7 +54,7 @@ static void scene_init(struct scene *s)
 		.pool = { .address = 0x7f0000002000, .type_name = "ThreadPool",
 			  .completion_bh = 0x7f0000003000, .n_elements = 2 },
 	};
-	s->bhs = (struct ac_bh_list){ &s->bh, 1, NULL };
+	s->bhs = (struct ac_bh_list){ .items = &s->bh, .n = 1 };
 	s->pool.elements = s->el;
 	s->a = (struct ac_analysis){ .contexts = { &s->ctx, 1 }, .bhs = &s->bhs,
 				     .pools = &s->pool };
