@@ -3,29 +3,26 @@
 #include <string.h>
 
 #include "symbol-names.h"
+#include "util/hash-map.h"
 
-struct slot {
+/* A named symbol: its table index under its name's hash. */
+struct named {
 	uint32_t hash;
-	int32_t first;          /* 0: empty (symbol 0 is the null symbol) */
-	int32_t last;           /* of the chain, to append in table order */
+	int32_t index;
 };
 
 struct ac_symbol_names {
 	Dwfl_Module *mod;
-	struct slot *slots;
-	uint32_t mask;          /* slots - 1, a power of two minus one */
-	int32_t *next;          /* per symbol: the next of its name, or 0 */
+	struct named *items;    /* by hash, ties in table order, once finished */
+	struct named *spare;    /* the radix sort's other half */
+	int32_t n_items;
 	int n;                  /* symbols in the table */
-	bool locals;
+	bool locals, finished;
 };
 
-/* FNV-1a; its low bits pick the slot, so fold the high ones in. */
 static uint32_t hash_name(const char *s)
 {
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h ^ (h >> 15);
+	return (uint32_t)(ac_hash_string(s) >> 32);
 }
 
 static bool wanted(const GElf_Sym *sym)
@@ -44,23 +41,6 @@ static bool wanted(const GElf_Sym *sym)
 	}
 }
 
-/* The slot of name: its own, or the empty one where it would go. */
-static struct slot *find_slot(const struct ac_symbol_names *names, const char *name,
-			      uint32_t hash, GElf_Sym *sym, GElf_Addr *addr)
-{
-	for (uint32_t pos = hash & names->mask;; pos = (pos + 1) & names->mask) {
-		struct slot *s = &names->slots[pos];
-		if (!s->first)
-			return s;
-		if (s->hash != hash)
-			continue;
-		const char *n = dwfl_module_getsym_info(names->mod, s->first, sym, addr,
-							NULL, NULL, NULL);
-		if (n && !strcmp(n, name))
-			return s;
-	}
-}
-
 struct ac_symbol_names *ac_symbol_names_create(Dwfl_Module *mod, int n_symbols)
 {
 	struct ac_symbol_names *names = calloc(1, sizeof(*names));
@@ -69,16 +49,11 @@ struct ac_symbol_names *ac_symbol_names_create(Dwfl_Module *mod, int n_symbols)
 	names->mod = mod;
 	if (n_symbols <= 1)
 		return names;
-	/* At most two thirds full: short probe runs, few pages. */
-	uint32_t size = 64, need = (uint32_t)n_symbols + (uint32_t)n_symbols / 2;
-	while (size < need && size < (UINT32_C(1) << 30))
-		size *= 2;
-	if (size < need || !(names->slots = calloc(size, sizeof(*names->slots))) ||
-	    !(names->next = calloc((size_t)n_symbols, sizeof(*names->next)))) {
+	if (!(names->items = calloc((size_t)n_symbols, sizeof(*names->items))) ||
+	    !(names->spare = calloc((size_t)n_symbols, sizeof(*names->spare)))) {
 		ac_symbol_names_destroy(names);
 		return NULL;
 	}
-	names->mask = size - 1;
 	names->n = n_symbols;
 	return names;
 }
@@ -86,19 +61,44 @@ struct ac_symbol_names *ac_symbol_names_create(Dwfl_Module *mod, int n_symbols)
 void ac_symbol_names_add(struct ac_symbol_names *names, int index, const char *name,
 			 const GElf_Sym *sym)
 {
-	if (!names->slots || index <= 0 || index >= names->n || !name || !*name || !wanted(sym))
+	if (!names->items || names->finished || index <= 0 || index >= names->n || !name ||
+	    !*name || !wanted(sym))
 		return;
 	if (GELF_ST_BIND(sym->st_info) == STB_LOCAL)
 		names->locals = true;
-	GElf_Sym other;
-	GElf_Addr addr;
-	uint32_t h = hash_name(name);
-	struct slot *s = find_slot(names, name, h, &other, &addr);
-	if (s->first)
-		names->next[s->last] = index;
-	else
-		*s = (struct slot){ .hash = h, .first = index };
-	s->last = index;
+	names->items[names->n_items++] = (struct named){ hash_name(name), index };
+}
+
+/*
+ * Sorts by hash, stably (offered in table order, so ties stay in it): an
+ * LSD radix sort, a pass per byte, sequential where a hash table would
+ * miss the cache on every one of 40,000 inserts.
+ */
+void ac_symbol_names_finish(struct ac_symbol_names *names)
+{
+	if (names->finished)
+		return;
+	names->finished = true;
+	struct named *from = names->items, *to = names->spare;
+	for (unsigned shift = 0; from && shift < 32; shift += 8) {
+		size_t count[256] = { 0 };
+		for (int32_t i = 0; i < names->n_items; i++)
+			count[(from[i].hash >> shift) & 0xff]++;
+		size_t sum = 0;
+		for (unsigned d = 0; d < 256; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (int32_t i = 0; i < names->n_items; i++)
+			to[count[(from[i].hash >> shift) & 0xff]++] = from[i];
+		struct named *swap = from;
+		from = to;
+		to = swap;
+	}
+	/* Four passes: the sorted half is items again. */
+	free(names->spare);
+	names->spare = NULL;
 }
 
 struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod)
@@ -111,6 +111,8 @@ struct ac_symbol_names *ac_symbol_names_build(Dwfl_Module *mod)
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
 		ac_symbol_names_add(names, i, name, &sym);
 	}
+	if (names)
+		ac_symbol_names_finish(names);
 	return names;
 }
 
@@ -118,8 +120,8 @@ void ac_symbol_names_destroy(struct ac_symbol_names *names)
 {
 	if (!names)
 		return;
-	free(names->slots);
-	free(names->next);
+	free(names->items);
+	free(names->spare);
 	free(names);
 }
 
@@ -131,21 +133,33 @@ bool ac_symbol_names_has_locals(const struct ac_symbol_names *names)
 void ac_symbol_iter_init(struct ac_symbol_iter *it, const struct ac_symbol_names *names,
 			 const char *name)
 {
-	*it = (struct ac_symbol_iter){
-		.names = names, .name = name, .next = names->slots ? -1 : 0,
-	};
+	*it = (struct ac_symbol_iter){ .names = names, .name = name, .hash = hash_name(name) };
+	/* The first item of the name's hash. */
+	int32_t lo = 0, hi = names->finished && names->items ? names->n_items : 0;
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+		if (names->items[mid].hash < it->hash)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	it->next = lo;
+	it->end = names->finished && names->items ? names->n_items : 0;
 }
 
 int ac_symbol_iter_next(struct ac_symbol_iter *it, GElf_Sym *sym, GElf_Addr *addr)
 {
 	const struct ac_symbol_names *names = it->names;
-	int32_t index = it->next;
-	if (index < 0) {
-		index = find_slot(names, it->name, hash_name(it->name), sym, addr)->first;
-	} else if (index > 0 &&
-		   !dwfl_module_getsym_info(names->mod, index, sym, addr, NULL, NULL, NULL)) {
-		index = 0;
+	/* Same hash, other names: skipped (a hostile table costs a walk, not more). */
+	for (; it->next < it->end && names->items[it->next].hash == it->hash; it->next++) {
+		int32_t index = names->items[it->next].index;
+		const char *n = dwfl_module_getsym_info(names->mod, index, sym, addr,
+							NULL, NULL, NULL);
+		if (n && !strcmp(n, it->name)) {
+			it->next++;
+			return index;
+		}
 	}
-	it->next = index ? names->next[index] : 0;
-	return index;
+	it->next = it->end;
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <stdlib.h>
+#include <string.h>
 
 #include "array.h"
 #include "hash-map.h"
@@ -84,12 +85,31 @@ void ac_hash_map_deinit(struct ac_hash_map *map)
 	*map = (struct ac_hash_map){ 0 };
 }
 
+/* murmur3's finalizer: every input bit reaches every output bit. */
+static uint64_t avalanche(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+uint64_t ac_hash_bytes(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t word;
+		memcpy(&word, p, 8);
+		h = avalanche(h ^ word);
+	}
+	uint64_t tail = 0;
+	memcpy(&tail, p, len);
+	return avalanche(h ^ tail);
+}
+
 uint64_t ac_hash_string(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+	return ac_hash_bytes(s, strlen(s));
 }
