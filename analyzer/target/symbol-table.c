@@ -4,12 +4,16 @@
 
 #include "symbol-table.h"
 
+/*
+ * 32 bytes a symbol, 40,000 symbols: the name and the rest of the entry
+ * are asked of libdwfl again for the one symbol an address resolves to.
+ */
 struct entry {
 	uint64_t value;           /* run-time address */
 	uint64_t max_end;         /* the largest value + size up to here (sorted) */
-	const char *name;
-	GElf_Sym sym;
-	int index;                /* in libdwfl's numbering: table order */
+	uint64_t size;
+	int32_t index;            /* in libdwfl's numbering: table order */
+	uint8_t rank;             /* of its binding, see binding_rank */
 };
 
 struct ac_symbol_table {
@@ -89,6 +93,16 @@ static bool sort_by_value(struct entry *entries, size_t n)
 	return true;
 }
 
+static int binding_rank(const GElf_Sym *sym)
+{
+	switch (GELF_ST_BIND(sym->st_info)) {
+	case STB_GLOBAL: return 3;
+	case STB_WEAK: return 2;
+	case STB_LOCAL: return 1;
+	default: return 0;
+	}
+}
+
 struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod, struct ac_symbol_names *names)
 {
 	int n = dwfl_module_getsymtab(mod);
@@ -102,20 +116,20 @@ struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod, struct ac_symbol
 	}
 	t->first_global = first_global == 0 ? 1 : first_global;
 	for (int i = 1; i < n; i++) {
-		struct entry *e = &t->entries[t->n];
+		GElf_Sym sym;
 		GElf_Addr value;
-		const char *name = dwfl_module_getsym_info(mod, i, &e->sym, &value, NULL, NULL, NULL);
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, NULL, NULL);
 		if (names)
-			ac_symbol_names_add(names, i, name, &e->sym);
+			ac_symbol_names_add(names, i, name, &sym);
 		/* What libdwfl never answers with. */
-		int type = GELF_ST_TYPE(e->sym.st_info);
-		if (!name || !name[0] || e->sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
 		    type == STT_FILE || type == STT_TLS)
 			continue;
-		e->value = value;
-		e->name = name;
-		e->index = i;
-		t->n++;
+		t->entries[t->n++] = (struct entry){
+			.value = value, .size = sym.st_size, .index = i,
+			.rank = (uint8_t)binding_rank(&sym),
+		};
 	}
 	if (!sort_by_value(t->entries, t->n)) {
 		ac_symbol_table_destroy(t);
@@ -124,7 +138,7 @@ struct ac_symbol_table *ac_symbol_table_build(Dwfl_Module *mod, struct ac_symbol
 	uint64_t max_end = 0;
 	for (size_t i = 0; i < t->n; i++) {
 		struct entry *e = &t->entries[i];
-		uint64_t end = e->value + e->sym.st_size;
+		uint64_t end = e->value + e->size;
 		if (end > max_end)
 			max_end = end;
 		e->max_end = max_end;
@@ -140,26 +154,14 @@ void ac_symbol_table_destroy(struct ac_symbol_table *table)
 	free(table);
 }
 
-static int binding_rank(const GElf_Sym *sym)
-{
-	switch (GELF_ST_BIND(sym->st_info)) {
-	case STB_GLOBAL: return 3;
-	case STB_WEAK: return 2;
-	case STB_LOCAL: return 1;
-	default: return 0;
-	}
-}
-
 /* libdwfl's preference, applied in table order: does s beat the best c? */
 static bool better(const struct entry *c, const struct entry *s)
 {
-	if (!c || c->value < s->value || binding_rank(&c->sym) < binding_rank(&s->sym))
+	if (!c || c->value < s->value || c->rank < s->rank)
 		return true;
 	return c->value == s->value &&
-	       ((c->sym.st_size > s->sym.st_size &&
-		 binding_rank(&c->sym) <= binding_rank(&s->sym)) ||
-		(c->sym.st_size >= s->sym.st_size &&
-		 binding_rank(&c->sym) < binding_rank(&s->sym)));
+	       ((c->size > s->size && c->rank <= s->rank) ||
+		(c->size >= s->size && c->rank < s->rank));
 }
 
 /* The best sized symbol covering pc among one binding class, or NULL. */
@@ -174,7 +176,7 @@ static const struct entry *best_covering(const struct ac_symbol_table *t, size_t
 		const struct entry *next = NULL;
 		for (size_t j = below; j-- > 0 && t->entries[j].max_end > pc;) {
 			const struct entry *e = &t->entries[j];
-			if (!e->sym.st_size || pc - e->value >= e->sym.st_size ||
+			if (!e->size || pc - e->value >= e->size ||
 			    (e->index >= t->first_global) != globals || e->index <= best_index)
 				continue;
 			if (!next || e->index < next->index)
@@ -205,14 +207,16 @@ const char *ac_symbol_table_lookup(const struct ac_symbol_table *t, Dwfl_Module 
 	if (!best) {
 		/* A global label exactly at pc keeps libdwfl from the locals. */
 		for (size_t j = below; j-- > 0 && t->entries[j].value == pc;)
-			if (!t->entries[j].sym.st_size && t->entries[j].index >= t->first_global)
+			if (!t->entries[j].size && t->entries[j].index >= t->first_global)
 				goto ask_libdwfl;
 		best = best_covering(t, below, pc, false);
 	}
-	if (best) {
+	GElf_Addr value;
+	const char *name = best ? dwfl_module_getsym_info(mod, best->index, sym, &value,
+							  NULL, NULL, NULL) : NULL;
+	if (name) {
 		*offset = pc - best->value;
-		*sym = best->sym;
-		return best->name;
+		return name;
 	}
 ask_libdwfl:
 	/* Sizeless symbols only: libdwfl compares sections, which we do not. */
