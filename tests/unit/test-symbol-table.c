@@ -5,7 +5,10 @@
  * Debian debug symbols, and any executables given as arguments, such as a
  * QEMU build with thousands of aliases), the addresses at its start,
  * middle, last byte and one past its end must get exactly the name, offset
- * and symbol that dwfl_module_addrinfo() gives.
+ * and symbol that dwfl_module_addrinfo() gives.  The by-name index
+ * (analyzer/target/symbol-names.c), built both ways, must give for a
+ * sample of names exactly the symbols a scan of the table finds, in table
+ * order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +83,87 @@ static void check_module(const char *path)
 	dwfl_end(dwfl);
 }
 
+/* What the name index keeps: defined functions, objects and thread-locals. */
+static bool indexed(const GElf_Sym *sym)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+	return sym->st_shndx != SHN_UNDEF &&
+	       (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT ||
+		type == STT_TLS || type == STT_COMMON);
+}
+
+static size_t check_names(Dwfl_Module *mod, const struct ac_symbol_names *names)
+{
+	int n = dwfl_module_getsymtab(mod);
+	const char **all = calloc((size_t)n, sizeof(*all));
+	assert_non_null(all);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr value;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, NULL, NULL, NULL);
+		all[i] = name && *name && indexed(&sym) ? name : NULL;
+	}
+	size_t found = 0;
+	int stride = n > 300 ? n / 300 : 1;
+	for (int i = 1; i < n; i += stride) {
+		if (!all[i])
+			continue;
+		struct ac_symbol_iter it;
+		ac_symbol_iter_init(&it, names, all[i]);
+		int j = 0;
+		for (;;) {
+			while (++j < n && (!all[j] || strcmp(all[j], all[i])))
+				;
+			GElf_Sym sym;
+			GElf_Addr addr;
+			int got = ac_symbol_iter_next(&it, &sym, &addr);
+			if (got != (j < n ? j : 0))
+				fail_msg("%s: index gives %d, the scan %d", all[i], got, j < n ? j : 0);
+			if (!got)
+				break;
+			found++;
+		}
+	}
+	struct ac_symbol_iter it;
+	ac_symbol_iter_init(&it, names, "no such symbol, surely");
+	GElf_Sym sym;
+	GElf_Addr addr;
+	assert_int_equal(ac_symbol_iter_next(&it, &sym, &addr), 0);
+	free(all);
+	return found;
+}
+
+static void check_module_names(const char *path)
+{
+	Dwfl *dwfl = dwfl_begin(&callbacks);
+	assert_non_null(dwfl);
+	Dwfl_Module *mod = dwfl_report_offline(dwfl, path, path, -1);
+	assert_non_null(mod);
+	assert_int_equal(dwfl_report_end(dwfl, NULL, NULL), 0);
+	struct ac_symbol_names *built = ac_symbol_names_build(mod);
+	struct ac_symbol_names *offered = ac_symbol_names_create(mod, dwfl_module_getsymtab(mod));
+	assert_non_null(built);
+	assert_non_null(offered);
+	struct ac_symbol_table *t = ac_symbol_table_build(mod, offered);
+	assert_non_null(t);
+	ac_symbol_names_finish(offered);
+	size_t found = check_names(mod, built);
+	assert_int_equal(check_names(mod, offered), found);
+	printf("# %s: %zu symbols found by name, as a scan finds them\n", path, found);
+	assert_true(found > 20);
+	ac_symbol_table_destroy(t);
+	ac_symbol_names_destroy(built);
+	ac_symbol_names_destroy(offered);
+	dwfl_end(dwfl);
+}
+
+static void test_names_as_a_scan(void **state)
+{
+	(void)state;
+	for (int i = 0; i < n_paths; i++)
+		check_module_names(paths[i]);
+}
+
 static void test_same_as_libdwfl(void **state)
 {
 	(void)state;
@@ -103,6 +188,7 @@ int main(int argc, char **argv)
 		paths[n_paths++] = argv[i];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_libdwfl),
+		cmocka_unit_test(test_names_as_a_scan),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(paths);
