@@ -46,8 +46,8 @@ bool ac_hash_map_get(const struct ac_hash_map *map, uint64_t key, uint64_t *valu
 void ac_hash_map_deinit(struct ac_hash_map *map);
 
 /*
- * The key of len bytes, eight at a time (a system emulator's 40,000 symbol
- * names and its DWARF's type names are hashed on every run).
+ * The key of len bytes, eight at a time (the top-level DWARF names of
+ * every unit read, thousands a run, are hashed).
  */
 uint64_t ac_hash_bytes(const void *data, size_t len);
 /* The key of a string: ac_hash_bytes of its bytes. */
