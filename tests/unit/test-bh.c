@@ -13,7 +13,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "block/aio.h"        /* the runtime's */
 #include "qemu/qemu.h"
@@ -207,6 +212,45 @@ static void test_wild_next(void **state)
 	hand_program_close(prog);
 }
 
+/*
+ * A BH that runs past the end of a mapping (its first bytes readable, the
+ * rest not): it is unreadable, and the problem names an address past the
+ * mapping (the member read that failed), not the BH's start.
+ */
+static void test_bh_across_a_mapping_end(void **state)
+{
+	(void)state;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(pages != MAP_FAILED);
+	assert_int_equal(munmap(pages + page, page), 0);
+	uint64_t at = ADDR(pages + page - 8);
+	AioContext *ctx = new_context();
+	QEMUBH *a = aio_bh_new(ctx, cb_a, NULL);
+	qemu_bh_schedule(a);
+	struct ac_program *prog = hand_program_self();
+	uint64_t old = hand_poke(prog, "QEMUBH", "aio_bh_poll", ADDR(a), NEXT, at);
+	struct ac_bh_list list;
+	decode(prog, ctx, &list);
+	hand_poke(prog, "QEMUBH", "aio_bh_poll", ADDR(a), NEXT, old);
+	assert_null(find(&list, a)->problem);
+	const struct ac_bh *cut = ac_bh_list_find(&list, at);
+	assert_non_null(cut);
+	assert_non_null(cut->problem);
+	/* The member read that failed: past the mapping, inside the BH. */
+	const char *named = strstr(cut->problem, "address 0x");
+	assert_non_null(named);
+	uint64_t bad = strtoull(named + strlen("address "), NULL, 16);
+	if (bad < ADDR(pages + page) || bad >= at + 256)
+		fail_msg("problem '%s' names 0x%" PRIx64 ", not a byte past 0x%" PRIx64,
+			 cut->problem, bad, ADDR(pages + page));
+	assert_false(cut->runnable);
+	ac_bh_list_deinit(&list);
+	hand_program_close(prog);
+	assert_int_equal(munmap(pages, page), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_completion_bh),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_wild_next),
+		cmocka_unit_test(test_bh_across_a_mapping_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
