@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,8 @@ static bool layout_field(struct ac_program *prog, const struct ac_object *bh0,
 	bool scalar;
 	uint64_t bytes;
 	if (!succeeded(ac_dwarf_scalar_size(prog->dwarf, &m.type, &scalar, &bytes)) ||
-	    !scalar || bytes == 0 || bytes > 8 || m.address > size || bytes > size - m.address)
+	    !scalar || (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8) ||
+	    m.address > size || bytes > size - m.address)
 		return false;
 	*ret = (struct bh_field){ (uint32_t)m.address, (uint32_t)bytes, m.bit_size, m.bit_offset };
 	return true;
@@ -100,12 +102,9 @@ static void read_layout(struct ac_program *prog, struct bh_layout *l)
 			has_s && has_d && has_i;
 }
 
-/* A field's value in a BH read whole (little-endian, as every target). */
-static uint64_t field_value(const struct bh_field *f, const uint8_t *bh)
+/* A bit-field's bits of the storage unit read for it; other fields as read. */
+static uint64_t field_bits(const struct bh_field *f, uint64_t value)
 {
-	uint64_t value = 0;
-	for (uint32_t i = f->size; i-- > 0;)
-		value = (value << 8) | bh[f->offset + i];
 	if (f->bit_size) {
 		value >>= f->bit_offset;
 		if (f->bit_size < 64)
@@ -114,17 +113,25 @@ static uint64_t field_value(const struct bh_field *f, const uint8_t *bh)
 	return value;
 }
 
+/* A field's value in a BH read whole (little-endian, as every target). */
+static uint64_t field_value(const struct bh_field *f, const uint8_t *bh)
+{
+	uint64_t value = 0;
+	for (uint32_t i = f->size; i-- > 0;)
+		value = (value << 8) | bh[f->offset + i];
+	return field_bits(f, value);
+}
+
 /* One field read alone, at the BH at address. */
 static struct ac_error *field_read(struct ac_program *prog, const struct bh_field *f,
 				   uint64_t address, uint64_t *ret)
 {
-	uint8_t bytes[8];
-	struct ac_error *err = ac_target_read(prog->target, address + f->offset, bytes, f->size);
+	uint64_t value;
+	struct ac_error *err = ac_target_read_uint(prog->target, address + f->offset, f->size,
+						   &value);
 	if (err)
 		return err;
-	struct bh_field at0 = *f;
-	at0.offset = 0;
-	*ret = field_value(&at0, bytes);
+	*ret = field_bits(f, value);
 	return NULL;
 }
 
@@ -146,17 +153,17 @@ static void read_flag_values(struct ac_program *prog, struct bh_flag_values *v)
 	}
 }
 
-/* Keeps s in the list's pool, which owns it from now on; NULL if !s. */
-static const char *pool_keep(struct ac_bh_list *list, char *s)
+/* A formatted string kept in the list's pool; NULL without memory. */
+static const char *pool_printf(struct ac_bh_list *list, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *pool_printf(struct ac_bh_list *list, const char *fmt, ...)
 {
-	char **slot = s ? ac_array_slot(list->strings, list->n_strings) : NULL;
-	if (!slot) {
-		free(s);
-		return NULL;
-	}
-	*slot = s;
-	list->n_strings++;
-	return s;
+	va_list ap;
+	va_start(ap, fmt);
+	bool kept = ac_strings_vappendf(&list->strings, &list->n_strings, fmt, ap);
+	va_end(ap);
+	return kept ? list->strings[list->n_strings - 1] : NULL;
 }
 
 /* The callback's symbol, symbolized once per address. */
@@ -167,8 +174,8 @@ static const char *cb_text(struct ac_program *prog, struct bh_decoder *d,
 	if (ac_hash_map_get(&d->cb_texts, cb, &known))
 		return (const char *)(uintptr_t)known;
 	char buf[256];
-	const char *text = pool_keep(list, strdup(ac_program_symbolize(prog, cb, buf,
-								       sizeof(buf))));
+	const char *text = pool_printf(list, "%s",
+				       ac_program_symbolize(prog, cb, buf, sizeof(buf)));
 	/* Without memory the text is simply made again next time. */
 	if (text)
 		ac_hash_map_add(&d->cb_texts, cb, (uintptr_t)text);
@@ -201,12 +208,9 @@ static void append_where(struct ac_bh_list *list, struct ac_bh *bh, const char *
 	}
 	if (strstr(bh->where, where))
 		return;
-	char *joined;
-	if (asprintf(&joined, "%s, %s", bh->where, where) < 0)
-		return;
-	const char *kept = pool_keep(list, joined);
-	if (kept)
-		bh->where = kept;
+	const char *joined = pool_printf(list, "%s, %s", bh->where, where);
+	if (joined)
+		bh->where = joined;
 }
 
 /*
@@ -478,9 +482,7 @@ void ac_bh_list_deinit(struct ac_bh_list *list)
 		free(list->items[i].name);
 		free(list->items[i].problem);
 	}
-	for (size_t i = 0; i < list->n_strings; i++)
-		free(list->strings[i]);
-	free(list->strings);
+	ac_strings_free(&list->strings, &list->n_strings);
 	free(list->items);
 	free(list->walk_problem);
 	*list = (struct ac_bh_list){ 0 };
