@@ -787,12 +787,12 @@ static struct module_symbols *module_symbols(struct ac_target *target, Dwfl_Modu
 	*ms = (struct module_symbols){ .mod = mod };
 	ms->names = ac_symbol_names_create(mod, dwfl_module_getsymtab(mod));
 	ms->table = ac_symbol_table_build(mod, ms->names);
-	if (ms->names)
-		ac_symbol_names_finish(ms->names);
 	/* No table (no memory, or no symbols): the names alone. */
 	if (!ms->table && ms->names) {
 		ac_symbol_names_destroy(ms->names);
 		ms->names = ac_symbol_names_build(mod);
+	} else if (ms->names) {
+		ac_symbol_names_finish(ms->names);
 	}
 	return ms;
 }
